@@ -1,0 +1,1 @@
+"""relax: black-box optimization by stochastic relaxation on exponential families."""
