@@ -1,0 +1,3 @@
+from relax.models.base import ExponentialFamily
+from relax.models.bernoulli import Bernoulli
+from relax.models.gaussian import DiagonalGaussian, Gaussian
