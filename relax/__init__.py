@@ -1,1 +1,21 @@
-"""relax: black-box optimization by stochastic relaxation on exponential families."""
+"""relax: black-box optimization by stochastic relaxation on exponential families.
+
+Minimize f by moving a probability model p(x; ξ) so that F(ξ) = E_p[f] decreases:
+sample → evaluate → estimate Cov(f, T) → vanilla or natural-gradient step in θ or η.
+"""
+
+from relax.direction import DUALITY, gradient
+from relax.evaluate import EvaluationError
+from relax.exact import exact_gradient, expectation
+from relax.minimize import minimize
+from relax.models import Bernoulli, DiagonalGaussian, ExponentialFamily, Gaussian
+from relax.optimizer import Optimizer
+from relax.step import Decay, Fixed, TrustRegion
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DUALITY", "Bernoulli", "Decay", "DiagonalGaussian", "EvaluationError",
+    "ExponentialFamily", "Fixed", "Gaussian", "Optimizer", "TrustRegion", "exact_gradient",
+    "expectation", "gradient", "minimize",
+]

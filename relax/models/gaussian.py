@@ -230,6 +230,11 @@ class DiagonalGaussian(ExponentialFamily):
         return self._var
 
     @property
+    def cov(self) -> np.ndarray:
+        """Σ = diag(σ²)."""
+        return np.diag(self._var)
+
+    @property
     def theta(self) -> np.ndarray:
         """(μ_i/σ_i²; −1/(2σ_i²))."""
         return frozen(np.concatenate([self._mu / self._var, -0.5 / self._var]))

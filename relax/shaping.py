@@ -1,0 +1,58 @@
+"""Fitness shaping: per-sample weights ω with g_θ = Σ_i ω_i (T(x_i) − η).
+
+Smaller f is better, so a *good* sample gets a *negative* weight and the step
+ξ ← ξ − ρ g moves towards it.
+
+======================  ===========================================================
+``"raw"``               ω_i = f_i / N                    (unbiased for E[f (T − η)])
+``"centered"``          ω_i = (f_i − f̄) / (N − 1)         (sample covariance)
+``"standardized"``      ω_i = (f_i − f̄) / ((N − 1) s_f)  (s_f the sample std of f)
+``"ranks"``             ω_i = −w(rank_i)                 (IGO quantile weights)
+======================  ===========================================================
+
+The rank weights are the CMA-ES ones: the best μ = ⌊N/2⌋ samples get
+w_r ∝ log(μ + ½) − log r (r = 1..μ), normalized to Σ w = 1, the rest 0; tied f values
+share the average of their weights (IGO's tie rule).  With these, the natural-η step
+η ← η − ρ g_θ = η + ρ Σ_r w_r (T(x_{r:N}) − η) is the CMA-ES rank-μ update on a Gaussian
+and the PBIL update on a Bernoulli model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import rankdata
+
+SHAPINGS = ("ranks", "raw", "centered", "standardized")
+
+
+def rank_weights(N: int) -> np.ndarray:
+    """w_r for ranks r = 1..N (best first): log weights on the best ⌊N/2⌋, summing to 1."""
+    mu = max(N // 2, 1)
+    w = np.zeros(N)
+    w[:mu] = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    return w / w.sum()
+
+
+def shape(fX: np.ndarray, method: str = "ranks") -> np.ndarray:
+    """Weights ω (see module docstring) for finite values ``fX``."""
+    fX = np.asarray(fX, dtype=float)
+    N = fX.size
+    if method == "ranks":
+        w = rank_weights(N)
+        ranks = rankdata(fX, method="ordinal") - 1
+        tied = rankdata(fX, method="min") - 1, rankdata(fX, method="max") - 1
+        csum = np.concatenate([[0.0], np.cumsum(w)])
+        lo, hi = tied
+        shared = (csum[hi + 1] - csum[lo]) / (hi - lo + 1)
+        return -np.where(hi > lo, shared, w[ranks])
+    if method == "raw":
+        return fX / N
+    if N < 2:
+        raise ValueError(f"shaping={method!r} needs at least 2 samples")
+    centred = (fX - fX.mean()) / (N - 1)
+    if method == "centered":
+        return centred
+    if method == "standardized":
+        s = fX.std(ddof=1)
+        return centred / s if s > 0 else np.zeros(N)
+    raise ValueError(f"shaping must be one of {', '.join(map(repr, SHAPINGS))}; got {method!r}")

@@ -1,0 +1,193 @@
+"""Step-size rules and the step itself: ξ ← ξ − ρ d in chart θ or η, landing on a valid model.
+
+Rules:
+
+- :class:`Fixed` — ρ_t = ρ.
+- :class:`Decay` — ρ_t = ρ₀ / (1 + t/τ)^a.
+- :class:`TrustRegion` — ρ_t such that KL(p_t ‖ p_{t+1}) ≈ ε.  The first guess comes from
+  the quadratic approximation KL ≈ ½ρ² dᵀ I d (I = I_θ in chart θ, I_η = I_θ⁻¹ in chart
+  η), then ρ ← ρ √(ε / KL) is iterated on the exact KL until it is within 10 % of ε.
+
+Whatever the rule, a step that leaves the family (Σ not positive definite, |η_i| ≥ 1, …)
+is halved until it lands on a valid model (backtracking).  Binary models additionally keep
+|θ_i| ≤ ``theta_max`` (by clipping, in either chart), so that no probability is rounded to
+exactly 0 or 1.
+
+For models whose η is intractable (Ising with n > 20) a step in chart η is taken to first
+order: θ ← θ + I_θ⁻¹ Δη with the empirical Fisher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from relax.models.base import ExponentialFamily
+
+MAX_BACKTRACKS = 60
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Constant step size ρ."""
+
+    rho: float = 0.1
+
+    def __post_init__(self):
+        _positive("rho", self.rho)
+
+    def propose(self, t: int) -> float:
+        return self.rho
+
+
+@dataclass(frozen=True)
+class Decay:
+    """ρ_t = ρ₀ / (1 + t/τ)^a."""
+
+    rho0: float = 0.5
+    tau: float = 100.0
+    power: float = 1.0
+
+    def __post_init__(self):
+        _positive("rho0", self.rho0)
+        _positive("tau", self.tau)
+        if self.power < 0:
+            raise ValueError(f"power must be >= 0; got {self.power}")
+
+    def propose(self, t: int) -> float:
+        return self.rho0 / (1.0 + t / self.tau) ** self.power
+
+
+@dataclass(frozen=True)
+class TrustRegion:
+    """ρ_t with KL(p_t ‖ p_{t+1}) ≈ ε, capped at ``rho_max``."""
+
+    epsilon: float = 0.1
+    rho_max: float = np.inf
+
+    def __post_init__(self):
+        _positive("epsilon", self.epsilon)
+        _positive("rho_max", self.rho_max)
+
+    def propose(self, t: int) -> float:
+        return self.rho_max
+
+
+StepRule = Fixed | Decay | TrustRegion
+
+
+def _positive(name: str, value: float) -> None:
+    if not (value > 0):
+        raise ValueError(f"{name} must be > 0; got {value}")
+
+
+def as_rule(step) -> StepRule:
+    """A step rule from a rule object, a float (fixed ρ) or a name."""
+    if isinstance(step, Fixed | Decay | TrustRegion):
+        return step
+    if isinstance(step, int | float) and not isinstance(step, bool):
+        return Fixed(float(step))
+    names = {"fixed": Fixed, "decay": Decay, "trust-region": TrustRegion, "kl": TrustRegion}
+    if isinstance(step, str) and step in names:
+        return names[step]()
+    raise ValueError(
+        "step must be a positive float (fixed rho), 'fixed', 'decay', 'trust-region', "
+        f"or a relax.step.Fixed/Decay/TrustRegion; got {step!r}"
+    )
+
+
+@dataclass(frozen=True)
+class Metric:
+    """The Fisher information at the current model, as two actions.
+
+    ``apply(v) = I_θ v`` and ``solve(g) = I_θ⁻¹ g`` — the model's own structured forms or
+    the sample's Cov̂(T, T) (+ ridge).
+    """
+
+    apply: Callable[[np.ndarray], np.ndarray]
+    solve: Callable[[np.ndarray], np.ndarray]
+
+    def quadratic(self, chart: str, d: np.ndarray) -> float:
+        """dᵀ I d with I = I_θ in chart θ and I_η = I_θ⁻¹ in chart η."""
+        return float(d @ (self.apply(d) if chart == "theta" else self.solve(d)))
+
+
+@dataclass(frozen=True)
+class Step:
+    """The outcome of one step."""
+
+    model: ExponentialFamily
+    rho: float
+    kl: float
+    backtracks: int
+
+
+def _candidate(model, chart, d, rho, metric, theta_max):
+    """The model at ξ − ρd, or None if it is outside the family."""
+    exact_eta = getattr(model, "exact", True)
+    if chart == "theta" or not exact_eta:
+        delta = -rho * d if chart == "theta" else -rho * metric.solve(d)
+        theta = model.theta + delta
+        if model.domain == "binary":
+            theta = np.clip(theta, -theta_max, theta_max)
+        value, chart = theta, "theta"
+    else:
+        value = model.eta - rho * d
+        if model.domain == "binary" and model.k == model.n:
+            bound = np.tanh(theta_max)
+            value = np.clip(value, -bound, bound)
+    if not np.all(np.isfinite(value)):
+        return None
+    try:
+        return model.from_param(chart, value)
+    except ValueError:
+        return None
+
+
+def _kl(model, new, metric, chart, d, rho) -> float:
+    if getattr(model, "exact", True):
+        return model.kl(new)
+    return 0.5 * rho * rho * metric.quadratic(chart, d)
+
+
+def take_step(
+    model: ExponentialFamily,
+    chart: str,
+    d: np.ndarray,
+    rule: StepRule,
+    t: int,
+    metric: Metric,
+    *,
+    theta_max: float = 15.0,
+) -> Step:
+    """Move ``model`` by −ρd in ``chart`` with ρ from ``rule`` (see module docstring).
+
+    Returns the old model with ρ = 0 when d is zero or no valid step was found.
+    """
+    if not np.any(d):
+        return Step(model, 0.0, 0.0, 0)
+    rho = rule.propose(t)
+    if isinstance(rule, TrustRegion):
+        q = metric.quadratic(chart, d)
+        if q > 0 and np.isfinite(q):
+            rho = min(rho, np.sqrt(2.0 * rule.epsilon / q))
+    backtracks = 0
+    for _ in range(MAX_BACKTRACKS):
+        new = _candidate(model, chart, d, rho, metric, theta_max)
+        if new is None:
+            rho *= 0.5
+            backtracks += 1
+            continue
+        kl = _kl(model, new, metric, chart, d, rho)
+        if not isinstance(rule, TrustRegion) or not getattr(model, "exact", True):
+            return Step(new, rho, kl, backtracks)
+        ratio = kl / rule.epsilon
+        if 0.9 <= ratio <= 1.1 or (ratio < 1 and rho >= rule.rho_max) or backtracks >= 8:
+            return Step(new, rho, kl, backtracks)
+        rho = min(rho / np.sqrt(max(ratio, 1e-12)), rule.rho_max) if ratio < 1 else rho / np.sqrt(
+            ratio
+        )
+        backtracks += 1
+    return Step(model, 0.0, 0.0, backtracks)
