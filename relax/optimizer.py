@@ -30,9 +30,15 @@ HISTORY_FIELDS = ("nfev", "best_f", "mean_f", "rho", "kl", "spread")
 
 
 def default_popsize(model: ExponentialFamily) -> int:
-    """4 + ⌊3 ln n⌋ (CMA-ES's choice), at least 8 for binary models."""
+    """λ₀ = 4 + ⌊3 ln n⌋ (CMA-ES's choice): max(λ₀, 8) for binary models, 4λ₀ for Gaussians.
+
+    Gaussians get four times CMA-ES's population because one step size moves mean and
+    covariance together: with rank weights the log-variance of directions f ignores drifts
+    down by ≈ 2ρ²/μ_eff per step (the −ρ²ΔμΔμᵀ term of the η-step and Jensen), and a larger
+    μ_eff is what keeps that drift below the progress of the mean.
+    """
     lam = 4 + int(3 * np.log(model.n))
-    return max(lam, 8) if model.domain == "binary" else lam
+    return max(lam, 8) if model.domain == "binary" else 4 * lam
 
 
 def default_step(model: ExponentialFamily) -> TrustRegion:
@@ -168,7 +174,8 @@ class Optimizer:
         s = self.state
         i = int(np.argmin(values))
         if valid[i] and values[i] < s.best_f:
-            improved = values[i] < s.best_f - 1e-12 * max(1.0, abs(s.best_f))
+            improved = not np.isfinite(s.best_f) or (
+                values[i] < s.best_f - 1e-12 * max(1.0, abs(s.best_f)))
             s.best_f, s.best_x = float(values[i]), X[i].copy()
             s.stall = 0 if improved else s.stall + 1
         else:
