@@ -7,7 +7,7 @@ from collections.abc import Callable
 from scipy.optimize import OptimizeResult
 
 from relax.evaluate import evaluate
-from relax.models.base import ExponentialFamily
+from relax.models.base import ExponentialFamily, check_model
 from relax.optimizer import Optimizer
 
 
@@ -60,7 +60,7 @@ def minimize(
     if not callable(f):
         raise ValueError(f"f must be callable; got {f!r}")
     if maxfev is None and maxiter is None:
-        maxfev = 10_000 * model.n
+        maxfev = 10_000 * check_model(model).n
     opt = Optimizer(model, gradient=gradient, param=param, popsize=popsize, step=step,
                     shaping=shaping, maxfev=maxfev, maxiter=maxiter, target=target,
                     tolspread=tolspread, patience=patience, seed=seed, invalid=invalid,

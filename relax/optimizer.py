@@ -22,7 +22,7 @@ from scipy.optimize import OptimizeResult
 from relax.direction import check_choice, eta_from_theta_gradient, needs_g_eta, select
 from relax.estimate import cov_f_T, solve_empirical_fisher
 from relax.evaluate import POLICIES, check_values
-from relax.models.base import ExponentialFamily, as_rng
+from relax.models.base import ExponentialFamily, as_rng, check_model
 from relax.shaping import SHAPINGS, shape
 from relax.step import Metric, TrustRegion, as_rule, take_step
 
@@ -108,8 +108,7 @@ class Optimizer:
                  popsize=None, step=None, shaping="ranks", fisher="auto", ridge=1e-6,
                  invalid="raise", theta_max=15.0, maxiter=None, maxfev=None, target=None,
                  tolspread=None, patience=None, seed=None):
-        if not isinstance(model, ExponentialFamily):
-            raise ValueError(f"model must be a relax model (e.g. relax.Gaussian); got {model!r}")
+        check_model(model)
         self.gradient = check_choice("gradient", gradient, ("natural", "vanilla"))
         self.param = check_choice("param", param, ("theta", "eta"))
         self.shaping = check_choice("shaping", shaping, SHAPINGS)

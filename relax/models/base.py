@@ -165,6 +165,16 @@ class ExponentialFamily(ABC):
         return X
 
 
+def check_model(model) -> ExponentialFamily:
+    """``model`` if it is a relax model, else a ValueError saying what to pass."""
+    if not isinstance(model, ExponentialFamily):
+        raise ValueError(
+            f"model must be a relax model (e.g. relax.Gaussian(x0, sigma0**2) or "
+            f"relax.Bernoulli(n)); got {model!r}"
+        )
+    return model
+
+
 def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     """A ``numpy.random.Generator`` from a Generator, a seed or ``None``."""
     if isinstance(rng, np.random.Generator):
