@@ -12,6 +12,7 @@ import pytest
 import relax.problems as rp
 from relax import graphs
 from relax.enumeration import all_points
+from relax.problems.base import enumerate_minimum
 
 DATA = Path(__file__).parent / "data"
 SAT = DATA / "sat_small.cnf"
@@ -94,6 +95,25 @@ def test_binary_optimum_by_exhaustive_enumeration(case):
     assert p.dim <= 12
     values = p.f(all_points(p.dim))
     assert close(values.min(), p.optimum)
+
+
+def _rows(X: np.ndarray, Y: np.ndarray) -> list[int]:
+    """Index in X of each row of Y."""
+    return [int(np.flatnonzero((X == y).all(axis=1))[0]) for y in Y]
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64, 1 << 16])
+def test_enumerate_minimum_visits_every_point(chunk):
+    X = all_points(6)
+    shuffled = np.random.default_rng(0).permutation(64).astype(float)
+    for values in (shuffled, np.arange(64.0), np.arange(64.0)[::-1].copy()):
+        best, x = enumerate_minimum(lambda Y, v=values: v[_rows(X, Y)], 6, chunk=chunk)
+        assert best == 0.0 and np.array_equal(x, X[np.argmin(values)])
+    ties = np.ones(64)
+    ties[[3, 40]] = 0.0  # ties go to the first minimizer in all_points order
+    assert np.array_equal(enumerate_minimum(lambda Y: ties[_rows(X, Y)], 6, chunk)[1], X[3])
+    # the unique minimizer of Σ z_i is the last point visited, all −1
+    assert rp.qubo(np.eye(3)).x_opt.tolist() == [-1.0, -1.0, -1.0]
 
 
 def test_optimum_is_lazy_up_to_20_and_unknown_beyond():
