@@ -43,7 +43,9 @@ def nodes_and_weights(model: ExponentialFamily, nodes: int = 12) -> tuple[np.nda
         logp, _ = log_probabilities(model.stats(X) @ model.theta)
         return X, np.exp(logp)
     if model.n > MAX_QUADRATURE_N:
-        raise ValueError(f"exact Gaussian expectations need n <= {MAX_QUADRATURE_N}; got n={model.n}")
+        raise ValueError(
+            f"exact Gaussian expectations need n <= {MAX_QUADRATURE_N}; got n={model.n}"
+        )
     z, w = np.polynomial.hermite.hermgauss(nodes)
     grids = np.meshgrid(*([z] * model.n), indexing="ij")
     Z = np.stack([g.ravel() for g in grids], axis=1)
