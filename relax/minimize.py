@@ -16,7 +16,7 @@ def minimize(
     model: ExponentialFamily,
     *,
     gradient: str = "natural",
-    param: str = "eta",
+    param: str = "auto",
     popsize: int | None = None,
     step=None,
     shaping: str = "ranks",

@@ -27,10 +27,25 @@ def onemax(X):
 def test_natural_eta_ranks_reaches_1e_8_in_10_d(f):
     n = 10
     r = relax.minimize(f, Gaussian(3 * np.ones(n), 2.0**2), target=1e-8, maxfev=10**4 * n,
-                       seed=1, vectorized=True)
+                       seed=1, vectorized=True, gradient="natural", param="eta",
+                       shaping="ranks")
     assert r.fun < 1e-8, r.message
     assert r.success and r.nfev <= 10**4 * n
     assert r.x.shape == (n,) and f(r.x) == pytest.approx(r.fun)
+
+
+def rosenbrock(X):
+    return np.sum(100.0 * (X[..., 1:] - X[..., :-1] ** 2) ** 2 + (1 - X[..., :-1]) ** 2, axis=-1)
+
+
+def test_defaults_just_work_on_rosenbrock():
+    """param="auto" takes the θ chart on Gaussians, which does not stall in the valley."""
+    r = relax.minimize(rosenbrock, Gaussian(np.zeros(10), 0.5**2), target=1e-8, seed=0,
+                       vectorized=True)
+    assert r.fun < 1e-8 and r.nfev <= 10**5, r.message
+    np.testing.assert_allclose(r.x, np.ones(10), atol=1e-3)
+    assert Optimizer(Gaussian(np.zeros(2), 1.0)).param == "theta"
+    assert Optimizer(Bernoulli(2)).param == "eta"
 
 
 def test_onemax_100_solved_in_every_seed():
@@ -137,7 +152,7 @@ def test_cma_rank_mu_relation_natural_eta_with_ranks():
     m' = m + ρ Σ w (x − m), C' = (1−ρ)C + ρ Σ w (x−m)(x−m)ᵀ − ρ²(m'−m)(m'−m)ᵀ/ρ²·ρ²."""
     from relax.shaping import rank_weights
     model = Gaussian([0.5, -1.0], [[1.0, 0.2], [0.2, 0.5]])
-    opt = Optimizer(model, popsize=10, step=0.3, seed=2)
+    opt = Optimizer(model, popsize=10, step=0.3, seed=2, param="eta")
     X = opt.ask()
     fX = sphere(X)
     opt.tell(X, fX)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import click
 
+from relax.cli.compare import compare
+from relax.cli.listing import list_problems
 from relax.cli.run import run
+from relax.cli.suites import bbob, pbo
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,4 +21,8 @@ def main() -> None:
     """Black-box optimization by stochastic relaxation (natural and vanilla gradients)."""
 
 
+main.add_command(list_problems)
 main.add_command(run)
+main.add_command(compare)
+main.add_command(bbob)
+main.add_command(pbo)

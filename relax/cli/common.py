@@ -135,9 +135,15 @@ def step_rule(step: str | None, epsilon: float | None):
         return as_rule(step)
 
 
-def optimizer_options(f):
-    """The options every optimizing command accepts."""
-    options = [
+def apply_options(options, f):
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def method_options(f):
+    """Options that choose the model and the step (every optimizing command)."""
+    return apply_options([
         click.option("--model", "model_kind", type=click.Choice(MODELS), default=None,
                      help="Search distribution [default: gaussian on R^n, "
                           "bernoulli on {-1,+1}^n]."),
@@ -153,6 +159,12 @@ def optimizer_options(f):
         click.option("--sigma0", type=click.FloatRange(0, min_open=True), default=None,
                      help="Initial standard deviation (continuous problems) "
                           "[default: the problem's]."),
+    ], f)
+
+
+def optimizer_options(f):
+    """Method options plus the budget, target and problem options (run, compare)."""
+    return method_options(apply_options([
         click.option("--graph", default="problem", show_default=True,
                      help="Ising interactions: problem, chain, complete or torus."),
         click.option("--maxfev", type=click.IntRange(1), default=None,
@@ -162,10 +174,7 @@ def optimizer_options(f):
                      help="Stop at f <= target [default: the known optimum]."),
         click.option("--option", "-o", "problem_options", multiple=True, metavar="KEY=VALUE",
                      help="Problem option, e.g. -o shift=true -o path=file.cnf (repeatable)."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
+    ], f))
 
 
 class Progress:

@@ -29,8 +29,9 @@ from relax.minimize import minimize
               help="Dimension n (required unless the problem reads it from a file).")
 @click.option("--gradient", type=click.Choice(["natural", "vanilla"]), default="natural",
               show_default=True)
-@click.option("--param", type=click.Choice(["eta", "theta"]), default="eta", show_default=True,
-              help="Chart the step is taken in.")
+@click.option("--param", type=click.Choice(["auto", "eta", "theta"]), default="auto",
+              show_default=True,
+              help="Chart the step is taken in (auto: eta on {-1,+1}^n, theta on R^n).")
 @click.option("--seed", type=int, default=None, help="Seed of the run (and of the instance).")
 @optimizer_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
