@@ -11,6 +11,7 @@ Both are optional: ``pip install "relax[suites]"``.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -86,7 +87,14 @@ def bbob(functions, dims, instances, out, **args):
     suite = cocoex.Suite("bbob", "", f"function_indices:{_join(fids)} "
                          f"dimensions:{_join(ds)} instance_indices:{_join(iids)}")
     name = f"relax-{args['gradient']}-{args['param']}"
-    observer = cocoex.Observer("bbob", f"result_folder: {Path(out) / name} algorithm_name: {name}")
+    Path(out).mkdir(parents=True, exist_ok=True)
+    with contextlib.chdir(out):  # COCO writes under ./exdata/<result_folder>
+        count = _run_bbob(cocoex, suite, name, args)
+    click.echo(f"{count} problems; COCO data in {Path(out) / 'exdata' / name}")
+
+
+def _run_bbob(cocoex, suite, name: str, args: dict) -> int:
+    observer = cocoex.Observer("bbob", f"result_folder: {name} algorithm_name: {name}")
     count = 0
     for problem in suite:
         problem.observe_with(observer)
@@ -98,7 +106,7 @@ def bbob(functions, dims, instances, out, **args):
                    f"{' (final target hit)' if problem.final_target_hit else ''}")
         problem.free()
         count += 1
-    click.echo(f"{count} problems; COCO data in {Path(out) / name}")
+    return count
 
 
 @click.command()
