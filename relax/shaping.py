@@ -20,7 +20,6 @@ and the PBIL update on a Bernoulli model.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 SHAPINGS = ("ranks", "raw", "centered", "standardized")
 
@@ -33,18 +32,26 @@ def rank_weights(N: int) -> np.ndarray:
     return w / w.sum()
 
 
+def tied_rank_weights(fX: np.ndarray) -> np.ndarray:
+    """w(rank of f_i) for each i; a group of equal values shares the mean of its weights."""
+    N = fX.size
+    order = np.argsort(fX, kind="stable")
+    sorted_f = fX[order]
+    w = rank_weights(N)
+    starts = np.flatnonzero(np.concatenate([[True], sorted_f[1:] != sorted_f[:-1]]))
+    sizes = np.diff(np.append(starts, N))
+    shared = np.repeat(np.add.reduceat(w, starts) / sizes, sizes)
+    out = np.empty(N)
+    out[order] = shared
+    return out
+
+
 def shape(fX: np.ndarray, method: str = "ranks") -> np.ndarray:
     """Weights ω (see module docstring) for finite values ``fX``."""
     fX = np.asarray(fX, dtype=float)
     N = fX.size
     if method == "ranks":
-        w = rank_weights(N)
-        ranks = rankdata(fX, method="ordinal") - 1
-        tied = rankdata(fX, method="min") - 1, rankdata(fX, method="max") - 1
-        csum = np.concatenate([[0.0], np.cumsum(w)])
-        lo, hi = tied
-        shared = (csum[hi + 1] - csum[lo]) / (hi - lo + 1)
-        return -np.where(hi > lo, shared, w[ranks])
+        return -tied_rank_weights(fX)
     if method == "raw":
         return fX / N
     if N < 2:

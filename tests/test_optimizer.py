@@ -162,3 +162,14 @@ def test_cma_rank_mu_relation_natural_eta_with_ranks():
     C = 0.7 * model.cov + 0.3 * (Y.T * w) @ Y - np.outer(dm, dm)
     np.testing.assert_allclose(opt.model.mean(), model.mean() + dm, rtol=1e-10)
     np.testing.assert_allclose(opt.model.cov, C, rtol=1e-10)
+
+
+def test_rank_weights_share_ties_and_sum_to_one():
+    from relax.shaping import rank_weights, shape
+    w = rank_weights(6)
+    assert w.sum() == pytest.approx(1.0) and np.all(w[3:] == 0) and np.all(np.diff(w[:3]) < 0)
+    omega = shape(np.array([3.0, 1.0, 1.0, 5.0, 0.0, 9.0]), "ranks")
+    np.testing.assert_allclose(omega, -np.array([w[3], (w[1] + w[2]) / 2, (w[1] + w[2]) / 2,
+                                                 w[4], w[0], w[5]]))
+    assert shape(np.arange(4.0), "centered").sum() == pytest.approx(0.0)
+    assert np.std(shape(np.arange(5.0), "standardized") * 4, ddof=1) == pytest.approx(1.0)
