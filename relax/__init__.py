@@ -8,7 +8,8 @@ from relax.direction import DUALITY, gradient
 from relax.evaluate import EvaluationError
 from relax.exact import exact_gradient, expectation
 from relax.minimize import minimize
-from relax.models import Bernoulli, DiagonalGaussian, ExponentialFamily, Gaussian
+from relax import graphs
+from relax.models import Bernoulli, DiagonalGaussian, ExponentialFamily, Gaussian, Ising
 from relax.optimizer import Optimizer
 from relax.step import Decay, Fixed, TrustRegion
 
@@ -16,6 +17,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DUALITY", "Bernoulli", "Decay", "DiagonalGaussian", "EvaluationError",
-    "ExponentialFamily", "Fixed", "Gaussian", "Optimizer", "TrustRegion", "exact_gradient",
-    "expectation", "gradient", "minimize",
+    "ExponentialFamily", "Fixed", "Gaussian", "Ising", "Optimizer", "TrustRegion", "exact_gradient",
+    "expectation", "gradient", "graphs", "minimize",
 ]
