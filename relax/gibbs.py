@@ -182,16 +182,20 @@ def new_chains(n: int, n_chains: int, rng: np.random.Generator) -> GibbsChains:
     return GibbsChains(spins, key, chain_keys, 0)
 
 
-def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1) -> GibbsChains:
-    """Chains after ``sweeps`` further colour-class sweeps (a new value; input untouched).
+def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *,
+          inplace: bool = False) -> GibbsChains:
+    """Chains after ``sweeps`` further colour-class sweeps.
 
-    Uses the kernel's pairwise path when every interaction is a pair, the general one
-    otherwise, with ``numba.get_num_threads()`` threads.
+    Returns a new value and leaves ``chains`` untouched, unless ``inplace`` is true: then
+    the spins of ``chains`` are advanced in place (no copy of the n × C array) and shared
+    with the result, so the old value must no longer be used.  Uses the kernel's
+    pairwise path when every interaction is a pair, the general one otherwise, with
+    ``numba.get_num_threads()`` threads.
     """
     plan = model.plan
     if chains.n != plan.n:
         raise ValueError(f"chains have n={chains.n}, the model has n={plan.n}")
-    x = chains.spins.copy()
+    x = chains.spins if inplace else chains.spins.copy()
     if sweeps > 0:
         kernels.sweep(x, model.h, plan.ptr, model.w, plan.oth_ptr, plan.others, plan.pairwise,
                       plan.class_ptr, plan.class_sites, np.uint64(chains.key), chains.chain_keys,

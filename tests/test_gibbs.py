@@ -175,6 +175,8 @@ def test_sweeps_continue_the_stream():
     assert np.array_equal(once.spins, twice.spins) and twice.sweeps_done == 5
     again = pickle.loads(pickle.dumps(gibbs.sweep(start, model, 2)))
     assert np.array_equal(gibbs.sweep(again, model, 3).spins, once.spins)
+    moved = gibbs.sweep(again, model, 3, inplace=True)
+    assert moved.spins is again.spins and np.array_equal(moved.spins, once.spins)
     assert np.array_equal(start.spins, gibbs.new_chains(g.n, 96, np.random.default_rng(5)).spins)
 
 

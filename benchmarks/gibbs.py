@@ -1,0 +1,179 @@
+"""Gibbs sampler throughput: spin updates per second on 2-D tori.
+
+Compares, in one run, the numba kernel of :mod:`relax.kernels.gibbs` on one and on two
+threads with the vectorized numpy/scipy.sparse checkerboard sampler
+:func:`relax.gibbs.reference_sweep`, on L×L periodic lattices (checkerboard colouring)
+with real-valued couplings J_ij ~ N(0, 1), fields h_i ~ N(0, 0.1²) and C chains.
+
+A spin update is one site of one chain; rate = n · C · sweeps / seconds.  The machine is
+shared, so each configuration is timed ``--repeats`` times, interleaved, and the table
+shows the best rate (the least disturbed run) with the median beside it.
+
+Usage::
+
+    python benchmarks/gibbs.py                 # L = 64, 256, 1024; 64 chains; writes RESULTS.md
+    python benchmarks/gibbs.py --sizes 64 --no-write
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from relax import gibbs, graphs
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+SECTION = "## Gibbs sampler"
+
+
+def torus_model(L: int, seed: int = 0):
+    """Graph, fields and couplings of the L×L torus benchmark model."""
+    g = graphs.torus(L)
+    rng = np.random.default_rng(seed)
+    return g, 0.1 * rng.standard_normal(g.n), rng.standard_normal(len(g.interactions))
+
+
+def kernel_rate(model: gibbs.Couplings, chains: gibbs.GibbsChains, sweeps: int,
+                threads: int) -> tuple[float, gibbs.GibbsChains]:
+    """Spin updates per second of ``sweeps`` kernel sweeps, in place, on ``threads``
+    threads; returns the rate and the advanced chains."""
+    numba.set_num_threads(threads)
+    t = time.perf_counter()
+    chains = gibbs.sweep(chains, model, sweeps, inplace=True)
+    return chains.spins.size * sweeps / (time.perf_counter() - t), chains
+
+
+def same_on_two_threads(model: gibbs.Couplings, chains: gibbs.GibbsChains) -> bool:
+    """Two sweeps on one thread and on two threads give identical chains."""
+    numba.set_num_threads(1)
+    one = gibbs.sweep(chains, model, 2)
+    numba.set_num_threads(2)
+    return bool(np.array_equal(one.spins, gibbs.sweep(chains, model, 2).spins))
+
+
+def reference_rate(plan: gibbs.ReferencePlan, x0: np.ndarray, sweeps: int,
+                   rng: np.random.Generator) -> float:
+    """Spin updates per second of the numpy reference sampler."""
+    x = x0.copy()
+    t = time.perf_counter()
+    gibbs.reference_sweep(x, plan, rng, sweeps)
+    return x.size * sweeps / (time.perf_counter() - t)
+
+
+def measure(L: int, n_chains: int, repeats: int, kernel_updates: float,
+            numpy_updates: float) -> dict:
+    """Best and median rates of kernel (1 and 2 threads) and numpy for one lattice size."""
+    g, h, J = torus_model(L)
+    model = gibbs.couplings(gibbs.sweep_plan(g), h, J)
+    plan = gibbs.reference_plan(g, h, J)
+    rng = np.random.default_rng(1)
+    chains = gibbs.sweep(gibbs.new_chains(g.n, n_chains, rng), model, 1)  # compiled, warm
+    x0 = chains.spins.astype(np.float32)
+    k_sweeps = max(1, round(kernel_updates / (g.n * n_chains)))
+    r_sweeps = max(1, round(numpy_updates / (g.n * n_chains)))
+    if not same_on_two_threads(model, chains):
+        raise AssertionError("1-thread and 2-thread sweeps differ")
+    reference_rate(plan, x0, 1, rng)
+    rates: dict[str, list[float]] = {"1": [], "2": [], "numpy": []}
+    for _ in range(repeats):
+        r1, chains = kernel_rate(model, chains, k_sweeps, 1)
+        r2, chains = kernel_rate(model, chains, k_sweeps, 2)
+        rates["1"].append(r1)
+        rates["2"].append(r2)
+        rates["numpy"].append(reference_rate(plan, x0, r_sweeps, rng))
+    return {"L": L, "n": g.n, "sweeps": (k_sweeps, r_sweeps),
+            **{k: (max(v), float(np.median(v))) for k, v in rates.items()}}
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table: rates in 10⁶ spin updates/s, best (median), and the ratios of bests."""
+    head = ("| L | n | kernel, 1 thread | kernel, 2 threads | 2 threads / 1 | numpy reference"
+            " | kernel 1 thread / numpy |\n|---|---|---|---|---|---|---|\n")
+
+    def fmt(pair):
+        return f"{pair[0] / 1e6:,.0f} ({pair[1] / 1e6:,.0f})"
+
+    lines = [f"| {r['L']} | {r['n']:,} | {fmt(r['1'])} | {fmt(r['2'])} | "
+             f"{r['2'][0] / r['1'][0]:.2f}× | {fmt(r['numpy'])} | "
+             f"{r['1'][0] / r['numpy'][0]:.1f}× |" for r in rows]
+    return head + "\n".join(lines) + "\n"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, nproc = {os.cpu_count()}, numba {numba.__version__} "
+            f"({numba.threading_layer()} threading layer), numpy {np.__version__}, "
+            f"Python {platform.python_version()}")
+
+
+def load() -> str:
+    try:
+        return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def write_section(text: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the ``## Gibbs sampler`` section of RESULTS.md, leaving the
+    other sections as they are."""
+    old = path.read_text() if path.exists() else "# Benchmark results\n"
+    start = old.find(SECTION)
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text
+    else:
+        end = old.find("\n## ", start + len(SECTION))
+        new = old[:start] + text + (old[end + 1:] if end >= 0 else "")
+    path.write_text(new)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
+    p.add_argument("--chains", type=int, default=64)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--kernel-updates", type=float, default=2e8)
+    p.add_argument("--numpy-updates", type=float, default=2e7)
+    p.add_argument("--no-write", action="store_true", help="print only")
+    argv = sys.argv[1:] if argv is None else argv
+    args = p.parse_args(argv)
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        sys.exit("needs NUMBA_NUM_THREADS >= 2")
+    before = load()
+    rows = []
+    for L in args.sizes:
+        rows.append(measure(L, args.chains, args.repeats, args.kernel_updates,
+                            args.numpy_updates))
+        print(table(rows[-1:]).splitlines()[-1], flush=True)
+    text = (f"{SECTION}\n\n"
+            f"Spin updates per second (10⁶/s) on L×L tori, {args.chains} chains, J ~ N(0, 1), "
+            f"h ~ N(0, 0.1²); best of {args.repeats} interleaved runs (median in brackets).\n\n"
+            + table(rows)
+            + f"\n- command: `{' '.join(['python benchmarks/gibbs.py', *argv])}`\n"
+            f"- machine: {machine()}\n"
+            f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; load average "
+            f"before/after: {before} / {load()} (shared machine)\n"
+            "- kernel timed in place (`gibbs.sweep(..., inplace=True)`); numpy reference:"
+            " `gibbs.reference_sweep` (scipy.sparse fields, float32 exp and uniforms).\n"
+            "- 1- and 2-thread sweeps checked identical for each L.\n")
+    print("\n" + text)
+    if not args.no_write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()
