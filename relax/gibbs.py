@@ -67,6 +67,7 @@ class SweepPlan:
     """
 
     n: int
+    n_interactions: int
     pairwise: bool
     ptr: np.ndarray
     source: np.ndarray
@@ -77,7 +78,8 @@ class SweepPlan:
 
 
 def _incidences(groups: list[OrderGroup]):
-    """(site, source, others-row) triples, one per (interaction, member), grouped by order."""
+    """Per (interaction S, member i), grouped by order: the site i, the index of S, the
+    members S ∖ {i} (flattened) and their number |S| − 1."""
     sites, sources, rows, lengths = [], [], [], []
     for g in groups:
         r = g.members.shape[1]
@@ -109,6 +111,7 @@ def sweep_plan(graph: Graph) -> SweepPlan:
     colouring = np.asarray(graph.colouring, dtype=np.int64)
     return SweepPlan(
         n=graph.n,
+        n_interactions=len(graph.interactions),
         pairwise=all(g.members.shape[1] == 2 for g in groups),
         ptr=_csr_ptr(sites, graph.n),
         source=source[order].astype(np.int64),
@@ -130,9 +133,12 @@ class Couplings:
 
 def couplings(plan: SweepPlan, h: np.ndarray, J: np.ndarray) -> Couplings:
     """Fields ``h`` (n,) and interaction parameters ``J`` (one per interaction), as float32."""
-    h = np.ascontiguousarray(h, dtype=np.float32)
-    w = np.ascontiguousarray(np.asarray(J, dtype=np.float64)[plan.source], dtype=np.float32)
-    return Couplings(plan, h, w)
+    h, J = np.asarray(h, dtype=np.float64), np.asarray(J, dtype=np.float64)
+    if h.shape != (plan.n,) or J.shape != (plan.n_interactions,):
+        raise ValueError(f"h must have shape ({plan.n},) and J ({plan.n_interactions},);"
+                         f" got {h.shape} and {J.shape}")
+    w = np.ascontiguousarray(J[plan.source], dtype=np.float32)
+    return Couplings(plan, np.ascontiguousarray(h, dtype=np.float32), w)
 
 
 # ---------------------------------------------------------------------------- chains
@@ -174,8 +180,8 @@ def new_chains(n: int, n_chains: int, rng: np.random.Generator) -> GibbsChains:
     Chain keys are distinct: two chains with equal keys would receive the same uniforms
     and, started anywhere, eventually coalesce.
     """
-    if n_chains > 2**32:
-        raise ValueError(f"at most 2**32 chains; got {n_chains}")
+    if not 1 <= n_chains <= 2**32 or n < 1:
+        raise ValueError(f"need n >= 1 and 1 <= n_chains <= 2**32; got {n}, {n_chains}")
     spins = (2 * rng.integers(0, 2, size=(n, n_chains), dtype=np.int8) - 1).astype(np.int8)
     key = int(rng.integers(0, 2**64, dtype=np.uint64))
     chain_keys = rng.choice(2**32, size=n_chains, replace=False).astype(np.uint32)
@@ -195,10 +201,15 @@ def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *,
     plan = model.plan
     if chains.n != plan.n:
         raise ValueError(f"chains have n={chains.n}, the model has n={plan.n}")
-    x = chains.spins if inplace else chains.spins.copy()
+    x, keys = chains.spins, chains.chain_keys
+    if (x.dtype != np.int8 or not x.flags.c_contiguous or keys.dtype != np.uint32
+            or keys.shape != (x.shape[1],)):
+        raise ValueError("chains.spins must be a C-contiguous int8 (n, C) array and"
+                         " chains.chain_keys a uint32 (C,) array (see new_chains)")
+    x = x if inplace else x.copy()
     if sweeps > 0:
         kernels.sweep(x, model.h, plan.ptr, model.w, plan.oth_ptr, plan.others, plan.pairwise,
-                      plan.class_ptr, plan.class_sites, np.uint64(chains.key), chains.chain_keys,
+                      plan.class_ptr, plan.class_sites, np.uint64(chains.key), keys,
                       chains.sweeps_done, int(sweeps), numba.get_num_threads())
     return replace(chains, spins=x, sweeps_done=chains.sweeps_done + int(sweeps))
 

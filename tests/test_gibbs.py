@@ -245,6 +245,14 @@ def test_chain_keys_are_distinct_and_chains_validated():
     chains = gibbs.new_chains(4, 5000, np.random.default_rng(0))
     assert np.unique(chains.chain_keys).size == 5000
     assert chains.spins.dtype == np.int8 and set(np.unique(chains.spins)) <= {-1, 1}
-    model = gibbs.couplings(gibbs.sweep_plan(graphs.chain(5)), np.zeros(5), np.zeros(4))
+    plan = gibbs.sweep_plan(graphs.chain(5))
+    model = gibbs.couplings(plan, np.zeros(5), np.zeros(4))
     with pytest.raises(ValueError, match="n=4"):
         gibbs.sweep(chains, model, 1)
+    with pytest.raises(ValueError, match=r"J \(4,\)"):
+        gibbs.couplings(plan, np.zeros(5), np.zeros(3))
+    five = gibbs.new_chains(5, 8, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="int8"):
+        gibbs.sweep(replace(five, spins=five.spins.astype(float)), model, 1)
+    with pytest.raises(ValueError, match="n_chains"):
+        gibbs.new_chains(5, 0, np.random.default_rng(0))
