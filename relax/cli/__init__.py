@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from relax.cli.compare import compare
+from relax.cli.flows import flows
 from relax.cli.listing import list_problems
 from relax.cli.run import run
 from relax.cli.suites import bbob, pbo
@@ -26,3 +27,4 @@ main.add_command(run)
 main.add_command(compare)
 main.add_command(bbob)
 main.add_command(pbo)
+main.add_command(flows)
