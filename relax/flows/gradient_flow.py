@@ -13,7 +13,10 @@ terminal events:
     (|η_i| = 1, μ_i ∈ {0, 1}; an eigenvalue of Σ down to 10⁻⁶ of its start), where a
     projection would be required to go on — the fate of vanilla flows in η and μ.  A
     Gaussian flow that approaches the boundary only exponentially (σ → 0 faster than the
-    mean converges, as vanilla (μ, σ) flows can) stops there with status ``"collapsed"``.
+    mean converges, as vanilla (μ, σ) flows can) stops there with status ``"collapsed"``,
+    and so does a flow on a binary model that cannot reach the boundary (θ-flows, natural
+    flows) once some |θ_i| reaches ``theta_max`` (the distribution has concentrated on a
+    face without converging: I_θ is numerically singular beyond).
 ``converged``
     the distribution has concentrated on a point x̂ (the mode) that it approaches from the
     worse side: M = E|f(x) − f(x̂)| ≤ ftol, so F is within ftol of f(x̂), and
@@ -47,9 +50,10 @@ class Field:
 
     def __init__(self, template: ExponentialFamily, f: Callable, chart: Chart,
                  gradient: str, *, vectorized: bool = False, ftol: float = 1e-3,
-                 gtol: float = 1e-9):
+                 gtol: float = 1e-9, theta_max: float = 15.0):
         self.template, self.f, self.chart, self.gradient = template, f, chart, gradient
         self.vectorized, self.ftol, self.gtol = vectorized, ftol, gtol
+        self.theta_max = theta_max
         self._cache: dict[bytes, tuple[ExponentialFamily, Exact]] = {}
         self._last: tuple[ExponentialFamily, Exact] | None = None
         self._btol = chart.btol(template)
@@ -110,12 +114,30 @@ class Field:
             return False
         return not (self.gradient == "natural" and self.template.domain == "binary")
 
+    def saturated(self, t: float, xi: np.ndarray) -> float:
+        """theta_max − max_i |θ_i| (binary models): negative once some θ_i is so large that
+        I_θ is numerically singular (the distribution sits on a face of the domain), or
+        −1 when no model can be built at ξ at all (``from_eta`` of an Ising model fails)."""
+        try:
+            model = self.chart.model(self.template, self.chart.interior(self.template, xi))
+        except ValueError:
+            return -1.0
+        return self.theta_max - float(np.max(np.abs(model.theta)))
+
     def events(self) -> list[Callable]:
-        """The terminal events for solve_ivp: converged, and boundary where reachable."""
-        converged = _event(self.converged, direction=1.0)
-        if not self.reaches_boundary():
-            return [converged]
-        return [converged, _event(self.boundary, direction=-1.0)]
+        """The terminal events for solve_ivp: converged, boundary (where reachable) and, on
+        binary models whose flow cannot reach the boundary, saturated."""
+        events = [_event(self.converged, direction=1.0)]
+        events.append(_event(self.boundary, direction=-1.0) if self.reaches_boundary()
+                      else _never)
+        if self.template.domain == "binary" and not self.reaches_boundary():
+            events.append(_event(self.saturated, direction=-1.0))
+        return events
+
+
+def _never(t, y) -> float:
+    """A placeholder event that never fires (keeps the events' order fixed)."""
+    return 1.0
 
 
 def _event(fun: Callable, direction: float) -> Callable:
@@ -136,6 +158,7 @@ def flow(
     chart: Chart | None = None,
     ftol: float = 1e-3,
     gtol: float = 1e-9,
+    theta_max: float = 15.0,
     t_eval: np.ndarray | None = None,
     rtol: float = 1e-8,
     atol: float = 1e-10,
@@ -162,6 +185,11 @@ def flow(
         A chart object to use instead of ``param``.
     ftol, gtol : float
         Convergence tolerances (module docstring).
+    theta_max : float
+        Binary models: stop (status ``"collapsed"``) once some |θ_i| reaches it — the
+        distribution then sits on a face where I_θ is numerically singular (the
+        optimizer's own bound; dense Fisher solves, as for Ising models, lose digits from
+        |θ| ≈ 10 on: lower it if the flow slows down there).
     t_eval : array_like, optional
         Record the path at these times (default: every solver step, refined with
         ``substeps`` points of the dense output per step).
@@ -177,7 +205,8 @@ def flow(
     check_model(model)
     check_choice("gradient", gradient, ("natural", "vanilla"))
     chart = get_chart(param if chart is None else chart, model)
-    field = Field(model, f, chart, gradient, vectorized=vectorized, ftol=ftol, gtol=gtol)
+    field = Field(model, f, chart, gradient, vectorized=vectorized, ftol=ftol, gtol=gtol,
+                  theta_max=theta_max)
     xi0 = chart.coords(model)
     margin = chart.margin(model, xi0)
     if margin is not None and not margin > chart.btol(model):
@@ -186,7 +215,8 @@ def flow(
     if field.converged(0.0, xi0) > 0:
         return _record(field, [0.0], [xi0], status="converged",
                        message="converged at t=0 (the start is already a limit)", **info)
-    sol = solve_ivp(field, (0.0, float(t_max)), xi0, method=method, rtol=rtol, atol=atol,
+    t_end = float(t_max) if t_eval is None else min(float(t_max), float(np.max(t_eval)))
+    sol = solve_ivp(field, (0.0, t_end), xi0, method=method, rtol=rtol, atol=atol,
                     events=field.events(), dense_output=True,
                     t_eval=None if t_eval is None else np.asarray(t_eval, dtype=float))
     status, message = _outcome(sol, field, t_max)
@@ -195,15 +225,21 @@ def flow(
 
 
 def _outcome(sol, field: Field, t_max: float) -> tuple[str, str]:
+    """Status and message from the solver's result: the earliest event wins (on a tie,
+    converged before boundary before saturated)."""
     if sol.status == -1:
         return "failed", f"integration failed: {sol.message}"
     if sol.status == 0:
         return "t_max", f"reached t_max={t_max:g} before converging"
-    if sol.t_events[0].size:
-        t = sol.t_events[0][0]
+    t, which = min((te[0], i) for i, te in enumerate(sol.t_events) if te.size)
+    if which == 0:
         return "converged", (f"converged at t={t:.6g}: F within ftol={field.ftol:g} of its "
                              f"limit (or Fisher gradient norm below gtol={field.gtol:g})")
-    t = sol.t_events[1][0]
+    if which == 2:
+        return "collapsed", (f"collapsed at t={t:.6g}: some |θ_i| reached theta_max="
+                             f"{field.theta_max:g} (or no model could be built from the "
+                             "coordinates): the distribution sits on a face of the domain and "
+                             "I_θ is numerically singular beyond")
     if not _finite_exit(sol, field, t):
         return "collapsed", (f"collapsed at t={t:.6g}: the {field.gradient} flow in "
                              f"{field.chart.name} approaches the boundary exponentially "
@@ -244,9 +280,9 @@ def _samples(sol, t_eval, substeps: int) -> tuple[np.ndarray, np.ndarray]:
     if t_eval is not None:
         t, Y = sol.t, sol.y.T
         if sol.status == 1:
-            ev = [(te, ye) for te, ye in zip(sol.t_events, sol.y_events, strict=True)
-                  if te.size]
-            t, Y = np.append(t, ev[0][0][0]), np.vstack([Y, ev[0][1][0]])
+            te = min(te[0] for te in sol.t_events if te.size)
+            if t.size == 0 or te > t[-1]:
+                t, Y = np.append(t, te), np.vstack([Y, sol.sol(te)])
         return t, Y
     steps = sol.t
     if steps.size < 2:
