@@ -160,16 +160,18 @@ def overlay(ax, model: ExponentialFamily, f: Callable, gradient: str, param: str
             *, rho: float, iterations: int, popsize: int, seed=0, t_max: float | None = None,
             vectorized: bool = True) -> tuple[Trajectory, Trajectory]:
     """The optimizer's path (fixed ρ, centered shaping, ``popsize`` samples) from ``model``
-    drawn over the exact flow up to t = ρ·iterations, in chart ``view``.
+    drawn over the exact flow up to t = ρ·iterations (or the flow's end, if it stops
+    before), in chart ``view``.
 
     Returns (Monte Carlo path, exact flow).
     """
     from relax.flows.gradient_flow import flow
 
-    mc = monte_carlo(model, f, gradient, param, rho=rho, iterations=iterations,
-                     popsize=popsize, seed=seed, vectorized=vectorized)
     exact_flow = flow(model, f, gradient, param, t_max=t_max or rho * iterations,
                       vectorized=vectorized)
+    iterations = min(iterations, int(exact_flow.t[-1] / rho + 1e-9))  # not past its end
+    mc = monte_carlo(model, f, gradient, param, rho=rho, iterations=iterations,
+                     popsize=popsize, seed=seed, vectorized=vectorized)
     P, Q = mc.coords(view), exact_flow.coords(view)
     ax.plot(Q[:, 0], Q[:, 1], color="gold", lw=4, alpha=0.9, label="exact flow", zorder=3)
     ax.plot(P[:, 0], P[:, 1], ".-", color="black", ms=2.5, lw=0.8, zorder=4,
@@ -206,8 +208,9 @@ def flow_panel(ax, case: Case, picture: Picture, panel: Panel, *, arrows: bool =
     mc_param = monte_carlo_chart(panel)
     if monte_carlo and mc_param:
         mc = case.monte_carlo
+        rho, t = mc.settings(panel.gradient, mc_param)
         overlay(ax, case.starts[mc.start], case.f, panel.gradient, mc_param, picture.view,
-                rho=mc.rho, iterations=int(round(mc.t / mc.rho)), popsize=mc.popsize)
+                rho=rho, iterations=int(round(t / rho)), popsize=mc.popsize)
     _decorate(ax, template, picture, panel)
 
 

@@ -98,12 +98,19 @@ class Picture:
 @dataclass(frozen=True)
 class MonteCarlo:
     """Settings of the optimizer overlay: fixed step ``rho``, ``popsize`` samples per
-    iteration, up to flow time ``t`` (so t/ρ iterations), from start number ``start``."""
+    iteration, up to flow time ``t`` (so t/ρ iterations), from start number ``start``;
+    ``special`` maps (gradient, param) to its own (rho, t) where the flow is stiff and
+    Euler steps of size ``rho`` would be unstable."""
 
     rho: float
     t: float
     popsize: int
     start: int = 0
+    special: tuple[tuple[tuple[str, str], tuple[float, float]], ...] = ()
+
+    def settings(self, gradient: str, param: str) -> tuple[float, float]:
+        """(rho, t) for the overlay of that flow."""
+        return dict(self.special).get((gradient, param), (self.rho, self.t))
 
 
 @dataclass
@@ -184,7 +191,10 @@ def _quadratic2d() -> Case:
     )
     return Case("quadratic2d", "minimize −f, f = x1 + 2x2 − 3x1² − 2x1x2 − 2x2² (the slides "
                 "maximize f), 2-D Gaussian", neg_quadratic2d, starts, pictures,
-                MonteCarlo(rho=0.01, t=1.0, popsize=4000), minima=((0.0, 0.5),))
+                MonteCarlo(rho=0.01, t=1.0, popsize=4000,
+                           special=((("vanilla", "theta"), (5e-4, 0.1)),
+                                    (("vanilla", "eta"), (2e-3, 1.0)))),
+                minima=((0.0, 0.5),))
 
 
 #: Case factories by name (a fresh Case, with an empty flow cache, per call).
