@@ -240,8 +240,9 @@ def _decorate(ax, template, picture: Picture, panel: Panel) -> None:
     where = ", ".join(SYMBOLS[p] for p in panel.params)
     ax.set_title(f"{MATH[panel.gradient]} in {where}", fontsize=10)
     handles, names = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(fontsize=7, loc="upper right", framealpha=0.85)
+    if handles:  # below the axes, where it hides no flow
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
+                  frameon=False)
 
 
 def compare(case: Case, picture: Picture, *, monte_carlo: bool = False,
@@ -249,7 +250,7 @@ def compare(case: Case, picture: Picture, *, monte_carlo: bool = False,
     """The picture's panels side by side, with the case's title."""
     plt = pyplot()
     k = len(picture.panels)
-    fig, axes = plt.subplots(1, k, figsize=(5.2 * k, 4.8), squeeze=False)
+    fig, axes = plt.subplots(1, k, figsize=(5.2 * k, 5.6), squeeze=False)
     grid = level_grid(case.starts[0], case.f, picture.view, picture.window, resolution)
     for ax, panel in zip(axes[0], picture.panels, strict=True):
         flow_panel(ax, case, picture, panel, resolution=resolution, monte_carlo=monte_carlo,
@@ -266,11 +267,11 @@ def case(name: str, out: str | Path | None = None, *, monte_carlo: bool = False,
     given.  Returns {picture name: Figure}.
 
     ``monte_carlo`` overlays the optimizer's path on the exact flow (see :func:`overlay`);
-    ``draft`` draws a third of the starts on a coarser grid (quick looks and tests).
+    ``draft`` draws every fifth start on a coarser grid (quick looks and tests).
     """
     c = get_case(name)
     if draft:
-        c.starts, resolution = c.starts[::3], min(resolution, 18)
+        c.starts, resolution = c.starts[::5], min(resolution, 18)
     figures = {}
     for picture in c.pictures:
         path = None if out is None else Path(out) / f"{picture.name}.png"

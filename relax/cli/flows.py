@@ -19,7 +19,7 @@ from relax.flows.cases import CASES, get_case
               help="Overlay the stochastic optimizer's path (large popsize, small fixed "
                    "step) on the exact flow.")
 @click.option("--draft", is_flag=True,
-              help="A third of the starts on a coarser grid (quick look).")
+              help="Every fifth start on a coarser grid (quick look).")
 @user_errors
 def flows(case, out, list_cases, monte_carlo, draft):
     """Draw the exact gradient flows of CASE (or `all`): the vector field and the
