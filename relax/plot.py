@@ -4,9 +4,10 @@ matplotlib is an optional extra (``pip install relax[plot]``); it is imported in
 functions, with the Agg backend when there is no display.  Every function returns the
 matplotlib Figure and, given ``path``, also saves it as a PNG.
 
-- :func:`flow_panel` — one axis: the level sets of F(ξ) = E_ξ[f] in a chart, the field
-  −∇F or −∇̃F as arrows (normalized: they show the direction, the colour the speed) and
-  the flows from several starts.
+- :func:`levels`, :func:`field`, :func:`draw` — on one axis, the level sets of
+  F(ξ) = E_ξ[f] in a chart, the field −∇F or −∇̃F as arrows (normalized: they show the
+  direction, the colour the log speed) and flows (:class:`relax.flows.Trajectory`);
+  :func:`flow_panel` puts the three together for a panel of a case.
 - :func:`compare` — panels side by side (e.g. vanilla | natural) in one chart.
 - :func:`case` — the slides' pictures by name (:mod:`relax.flows.cases`), optionally with
   the stochastic optimizer's path drawn over the exact flow.

@@ -7,8 +7,11 @@ stochastic optimizer on the same footing, and :mod:`relax.flows.cases` holds the
 examples by name.
 """
 
+from relax.flows.cases import CASES, get_case
 from relax.flows.charts import CHARTS, Chart, get_chart
 from relax.flows.gradient_flow import Field, flow
+from relax.flows.montecarlo import monte_carlo
 from relax.flows.trajectory import Trajectory
 
-__all__ = ["CHARTS", "Chart", "Field", "Trajectory", "flow", "get_chart"]
+__all__ = ["CASES", "CHARTS", "Chart", "Field", "Trajectory", "flow", "get_case", "get_chart",
+           "monte_carlo"]
