@@ -221,7 +221,7 @@ def _basin_legend(ax, case: Case, trs: Sequence[Trajectory]) -> None:
         value = float(np.asarray(case.f(np.array([case.minima[i]])))[0])
         kind = "global" if i == 0 else "local"
         ax.plot([], [], color=BASIN_COLOURS[i % len(BASIN_COLOURS)], lw=1.4,
-                label=f"to the {kind} minimum x = ({x}), f = {value:.4g}")
+                label=f"to the {kind} minimum ({x}), f = {value:.4g}")
     if any(tr.status == "boundary" for tr in trs):
         ax.plot([], [], color=STATUS_COLOURS["boundary"], lw=1.4, label="left the domain")
 
@@ -242,7 +242,7 @@ def _decorate(ax, template, picture: Picture, panel: Panel) -> None:
     ax.set_title(f"{MATH[panel.gradient]} in {where}", fontsize=10)
     handles, names = ax.get_legend_handles_labels()
     if handles:  # below the axes, where it hides no flow
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2,
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=1,
                   frameon=False)
 
 
@@ -251,7 +251,7 @@ def compare(case: Case, picture: Picture, *, monte_carlo: bool = False,
     """The picture's panels side by side, with the case's title."""
     plt = pyplot()
     k = len(picture.panels)
-    fig, axes = plt.subplots(1, k, figsize=(5.2 * k, 5.6), squeeze=False)
+    fig, axes = plt.subplots(1, k, figsize=(5.2 * k, 6.0), squeeze=False)
     grid = level_grid(case.starts[0], case.f, picture.view, picture.window, resolution)
     for ax, panel in zip(axes[0], picture.panels, strict=True):
         flow_panel(ax, case, picture, panel, resolution=resolution, monte_carlo=monte_carlo,
