@@ -4,11 +4,11 @@ Minimize f by moving a probability model p(x; ξ) so that F(ξ) = E_p[f] decreas
 sample → evaluate → estimate Cov(f, T) → vanilla or natural-gradient step in θ or η.
 """
 
+from relax import flows, graphs, problems
 from relax.direction import DUALITY, gradient
 from relax.evaluate import EvaluationError
 from relax.exact import exact_gradient, expectation
 from relax.minimize import minimize
-from relax import graphs
 from relax.models import Bernoulli, DiagonalGaussian, ExponentialFamily, Gaussian, Ising
 from relax.optimizer import Optimizer
 from relax.step import Decay, Fixed, TrustRegion
@@ -18,5 +18,5 @@ __version__ = "0.1.0"
 __all__ = [
     "DUALITY", "Bernoulli", "Decay", "DiagonalGaussian", "EvaluationError",
     "ExponentialFamily", "Fixed", "Gaussian", "Ising", "Optimizer", "TrustRegion", "exact_gradient",
-    "expectation", "gradient", "graphs", "minimize",
+    "expectation", "flows", "gradient", "graphs", "minimize", "problems",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,6 +35,19 @@ class Exact:
         return select(gradient, param, self.g_theta, self.g_eta)
 
 
+@lru_cache(maxsize=16)
+def hermite_grid(n: int, nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tensor-product Gauss–Hermite nodes Z (nodes^n × n) and weights W with
+    Σ_i W_i h(√2 Z_i) = E_{z~N(0,I)}[h(z)] (W sums to 1)."""
+    z, w = np.polynomial.hermite.hermgauss(nodes)
+    grids = np.meshgrid(*([z] * n), indexing="ij")
+    Z = np.stack([g.ravel() for g in grids], axis=1)
+    W = np.prod(np.meshgrid(*([w] * n), indexing="ij"), axis=0).ravel() / np.pi ** (n / 2)
+    Z.setflags(write=False)
+    W.setflags(write=False)
+    return Z, W
+
+
 def nodes_and_weights(model: ExponentialFamily, nodes: int = 12) -> tuple[np.ndarray, np.ndarray]:
     """Points X and weights w with E_model[h] = Σ_i w_i h(X_i) (exact as described above)."""
     if model.domain == "binary":
@@ -46,12 +60,7 @@ def nodes_and_weights(model: ExponentialFamily, nodes: int = 12) -> tuple[np.nda
         raise ValueError(
             f"exact Gaussian expectations need n <= {MAX_QUADRATURE_N}; got n={model.n}"
         )
-    z, w = np.polynomial.hermite.hermgauss(nodes)
-    grids = np.meshgrid(*([z] * model.n), indexing="ij")
-    Z = np.stack([g.ravel() for g in grids], axis=1)
-    W = np.prod(np.meshgrid(*([w] * model.n), indexing="ij"), axis=0).ravel() / np.pi ** (
-        model.n / 2
-    )
+    Z, W = hermite_grid(model.n, nodes)
     L = np.linalg.cholesky(model.cov)
     return model.mean() + np.sqrt(2.0) * Z @ L.T, W
 
