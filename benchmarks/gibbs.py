@@ -42,21 +42,22 @@ def torus_model(L: int, seed: int = 0):
 
 
 def kernel_rate(model: gibbs.Couplings, chains: gibbs.GibbsChains, sweeps: int,
-                threads: int) -> tuple[float, gibbs.GibbsChains]:
+                threads: int, split: str = "auto") -> tuple[float, gibbs.GibbsChains]:
     """Spin updates per second of ``sweeps`` kernel sweeps, in place, on ``threads``
     threads; returns the rate and the advanced chains."""
     numba.set_num_threads(threads)
     t = time.perf_counter()
-    chains = gibbs.sweep(chains, model, sweeps, inplace=True)
+    chains = gibbs.sweep(chains, model, sweeps, inplace=True, split=split)
     return chains.spins.size * sweeps / (time.perf_counter() - t), chains
 
 
 def same_on_two_threads(model: gibbs.Couplings, chains: gibbs.GibbsChains) -> bool:
-    """Two sweeps on one thread and on two threads give identical chains."""
+    """Two sweeps on one thread and on two threads (both splits) give identical chains."""
     numba.set_num_threads(1)
     one = gibbs.sweep(chains, model, 2)
     numba.set_num_threads(2)
-    return bool(np.array_equal(one.spins, gibbs.sweep(chains, model, 2).spins))
+    return all(np.array_equal(one.spins, gibbs.sweep(chains, model, 2, split=split).spins)
+               for split in ("chains", "sites"))
 
 
 def reference_rate(plan: gibbs.ReferencePlan, x0: np.ndarray, sweeps: int,
@@ -82,28 +83,32 @@ def measure(L: int, n_chains: int, repeats: int, kernel_updates: float,
     if not same_on_two_threads(model, chains):
         raise AssertionError("1-thread and 2-thread sweeps differ")
     reference_rate(plan, x0, 1, rng)
-    rates: dict[str, list[float]] = {"1": [], "2": [], "numpy": []}
+    rates: dict[str, list[float]] = {"1": [], "chains": [], "sites": [], "numpy": []}
     for _ in range(repeats):
-        r1, chains = kernel_rate(model, chains, k_sweeps, 1)
-        r2, chains = kernel_rate(model, chains, k_sweeps, 2)
-        rates["1"].append(r1)
-        rates["2"].append(r2)
+        for key, threads, split in (("1", 1, "auto"), ("chains", 2, "chains"),
+                                    ("sites", 2, "sites")):
+            rate, chains = kernel_rate(model, chains, k_sweeps, threads, split)
+            rates[key].append(rate)
         rates["numpy"].append(reference_rate(plan, x0, r_sweeps, rng))
     return {"L": L, "n": g.n, "sweeps": (k_sweeps, r_sweeps),
             **{k: (max(v), float(np.median(v))) for k, v in rates.items()}}
 
 
 def table(rows: list[dict]) -> str:
-    """Markdown table: rates in 10⁶ spin updates/s, best (median), and the ratios of bests."""
-    head = ("| L | n | kernel, 1 thread | kernel, 2 threads | 2 threads / 1 | numpy reference"
-            " | kernel 1 thread / numpy |\n|---|---|---|---|---|---|---|\n")
+    """Markdown table: rates in 10⁶ spin updates/s, best (median), and ratios of bests."""
+    head = ("| L | n | 1 thread | 2 threads, chain blocks | ratio | 2 threads, site split"
+            " | ratio | numpy reference | 1 thread / numpy |\n"
+            "|---|---|---|---|---|---|---|---|---|\n")
 
     def fmt(pair):
         return f"{pair[0] / 1e6:,.0f} ({pair[1] / 1e6:,.0f})"
 
-    lines = [f"| {r['L']} | {r['n']:,} | {fmt(r['1'])} | {fmt(r['2'])} | "
-             f"{r['2'][0] / r['1'][0]:.2f}× | {fmt(r['numpy'])} | "
-             f"{r['1'][0] / r['numpy'][0]:.1f}× |" for r in rows]
+    def ratio(a, b):
+        return f"{a[0] / b[0]:.2f}×"
+
+    lines = [f"| {r['L']} | {r['n']:,} | {fmt(r['1'])} | {fmt(r['chains'])} | "
+             f"{ratio(r['chains'], r['1'])} | {fmt(r['sites'])} | {ratio(r['sites'], r['1'])} | "
+             f"{fmt(r['numpy'])} | {r['1'][0] / r['numpy'][0]:.1f}× |" for r in rows]
     return head + "\n".join(lines) + "\n"
 
 
@@ -145,9 +150,9 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[64, 256, 1024])
     p.add_argument("--chains", type=int, default=64)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--kernel-updates", type=float, default=2e8)
-    p.add_argument("--numpy-updates", type=float, default=2e7)
+    p.add_argument("--repeats", type=int, default=15)
+    p.add_argument("--kernel-updates", type=float, default=1e8)
+    p.add_argument("--numpy-updates", type=float, default=1e7)
     p.add_argument("--no-write", action="store_true", help="print only")
     argv = sys.argv[1:] if argv is None else argv
     args = p.parse_args(argv)
@@ -169,7 +174,17 @@ def main(argv: list[str] | None = None) -> None:
             f"before/after: {before} / {load()} (shared machine)\n"
             "- kernel timed in place (`gibbs.sweep(..., inplace=True)`); numpy reference:"
             " `gibbs.reference_sweep` (scipy.sparse fields, float32 exp and uniforms).\n"
-            "- 1- and 2-thread sweeps checked identical for each L.\n")
+            "- 1- and 2-thread sweeps checked identical for each L.\n"
+            "- Why it is fast: chains are the innermost, SIMD axis (int8 spins, float32"
+            " fields, a vectorized float32 exp, a counter-based 32-bit hash per chain for"
+            " the uniforms), so one site update costs a few instructions per chain.\n"
+            "- Two threads, two ways (`gibbs.sweep(..., split=...)`, same chains either"
+            " way).  *Site split* (the default below 64 chains per thread) shares each"
+            " colour class between the threads, one barrier per class: near 2× on idle"
+            " cores, far below one thread while another process holds a core.  *Chain"
+            " blocks* (the default from 64 chains per thread) sweep half of the chains"
+            " each, copied out and back, with no synchronisation: robust, but 32-chain"
+            " blocks pay the fixed cost per site over fewer chains, plus the copies.\n")
     print("\n" + text)
     if not args.no_write:
         write_section(text)

@@ -188,16 +188,31 @@ def new_chains(n: int, n_chains: int, rng: np.random.Generator) -> GibbsChains:
     return GibbsChains(spins, key, chain_keys, 0)
 
 
-def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *,
-          inplace: bool = False) -> GibbsChains:
+SPLITS = ("auto", "chains", "sites")
+
+
+def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *, inplace: bool = False,
+          split: str = "auto") -> GibbsChains:
     """Chains after ``sweeps`` further colour-class sweeps.
 
     Returns a new value and leaves ``chains`` untouched, unless ``inplace`` is true: then
     the spins of ``chains`` are advanced in place (no copy of the n × C array) and shared
     with the result, so the old value must no longer be used.  Uses the kernel's
     pairwise path when every interaction is a pair, the general one otherwise, with
-    ``numba.get_num_threads()`` threads.
+    ``numba.get_num_threads()`` threads.  The result does not depend on the threads.
+
+    ``split`` says how threads share the work.  ``"chains"``: blocks of chains, each
+    copied out, swept by one thread without synchronisation and copied back; robust to
+    busy cores, but a block of 32 chains runs at about 3/4 of the per-core rate of 64
+    (a fixed cost per site) and the copies cost about one sweep.  ``"sites"``: the
+    sites of each colour class are shared, with a barrier after every class; near
+    linear on idle cores, but far slower than one thread when another process holds a
+    core (each barrier waits for a descheduled thread).  ``"auto"``: ``"chains"`` with
+    at least 64 chains per thread, else ``"sites"``.  On a busy machine use
+    ``"chains"`` or ``numba.set_num_threads(1)``; see ``benchmarks/RESULTS.md``.
     """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
     plan = model.plan
     if chains.n != plan.n:
         raise ValueError(f"chains have n={chains.n}, the model has n={plan.n}")
@@ -207,10 +222,13 @@ def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *,
         raise ValueError("chains.spins must be a C-contiguous int8 (n, C) array and"
                          " chains.chain_keys a uint32 (C,) array (see new_chains)")
     x = x if inplace else x.copy()
+    threads = numba.get_num_threads()
+    if split == "auto":
+        split = "chains" if x.shape[1] >= 64 * threads else "sites"
     if sweeps > 0:
         kernels.sweep(x, model.h, plan.ptr, model.w, plan.oth_ptr, plan.others, plan.pairwise,
                       plan.class_ptr, plan.class_sites, np.uint64(chains.key), keys,
-                      chains.sweeps_done, int(sweeps), numba.get_num_threads())
+                      chains.sweeps_done, int(sweeps), threads, split == "sites")
     return replace(chains, spins=x, sweeps_done=chains.sweeps_done + int(sweeps))
 
 

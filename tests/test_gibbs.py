@@ -145,13 +145,13 @@ def test_kernel_and_reference_agree():
 
 
 # ------------------------------------------------------------------ reproducibility
-def _run(g, n_chains, sweeps, seed, theta_seed=0):
+def _run(g, n_chains, sweeps, seed, theta_seed=0, split="auto"):
     rng = np.random.default_rng(theta_seed)
     m = len(g.interactions)
     model = gibbs.couplings(gibbs.sweep_plan(g), rng.standard_normal(g.n),
                             rng.standard_normal(m))
     return gibbs.sweep(gibbs.new_chains(g.n, n_chains, np.random.default_rng(seed)), model,
-                       sweeps)
+                       sweeps, split=split)
 
 
 HYPER = graphs.from_interactions(
@@ -181,20 +181,21 @@ def test_sweeps_continue_the_stream():
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
+@pytest.mark.parametrize("split", ["chains", "sites"])
 @pytest.mark.parametrize("graph, n_chains", [
-    (graphs.torus(32), 64),  # sites of a class split between threads
-    (graphs.torus(16), 320),  # chains split in blocks
-    (HYPER, 64),  # general kernel, sites split
-    (HYPER, 200),  # general kernel, chain blocks
-    (graphs.complete(6), 64),  # small classes: one thread
+    (graphs.torus(32), 64),  # a class has 2^15 updates: split between threads
+    (graphs.torus(16), 200),
+    (HYPER, 72),  # general kernel
+    (graphs.complete(6), 64),  # classes of one site: one thread when splitting sites
+    (graphs.chain(7), 12),  # too few chains to split: one thread
 ])
-def test_one_and_two_threads_identical(graph, n_chains):
+def test_one_and_two_threads_identical(graph, n_chains, split):
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
         one = _run(graph, n_chains, 4, seed=11)
         numba.set_num_threads(2)
-        two = _run(graph, n_chains, 4, seed=11)
+        two = _run(graph, n_chains, 4, seed=11, split=split)
     finally:
         numba.set_num_threads(before)
     assert np.array_equal(one.spins, two.spins)
@@ -256,3 +257,5 @@ def test_chain_keys_are_distinct_and_chains_validated():
         gibbs.sweep(replace(five, spins=five.spins.astype(float)), model, 1)
     with pytest.raises(ValueError, match="n_chains"):
         gibbs.new_chains(5, 0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="split"):
+        gibbs.sweep(five, model, 1, split="threads")

@@ -2,7 +2,7 @@
 
 Hot loops only; the policy (building the neighbour lists, seeding, copying) lives in
 :mod:`relax.gibbs`.  The helpers are plain ``njit`` functions that LLVM inlines
-(numba's own ``inline="always"`` made the loops twice slower here).
+(numba's own ``inline="always"`` made the loops about twice as slow here).
 
 Layout: spins ``x`` of shape (n, C), int8 ±1, one column per chain, so the innermost
 loop of every kernel runs over the C chains and vectorizes.  For site i of a colour
@@ -182,7 +182,7 @@ def _sweeps(x, h, ptr, w, oth_ptr, others, pairwise, class_ptr, class_sites, key
 
 @njit(cache=True, parallel=True)
 def sweep(x, h, ptr, w, oth_ptr, others, pairwise, class_ptr, class_sites, key, chain_keys,
-          first_sweep, sweeps, n_threads):
+          first_sweep, sweeps, n_threads, split_sites):
     """``sweeps`` colour-class Gibbs sweeps of all chains, in place.
 
     Parameters
@@ -203,19 +203,20 @@ def sweep(x, h, ptr, w, oth_ptr, others, pairwise, class_ptr, class_sites, key, 
         Stream key (uint64) and distinct per-chain keys (uint32, (C,)).
     first_sweep, sweeps
         Index s of the first sweep (the counter position) and number of sweeps.
-    n_threads
-        With C ≥ 64·n_threads the chains are cut into ``n_threads`` blocks (multiples of
-        64 chains) that each thread copies out, sweeps alone and copies back: one
-        parallel region.  Otherwise each colour class with at least ``PARALLEL_MIN``
-        updates is cut into ``n_threads`` chunks of sites, one parallel region per class.
-        The result does not depend on the split.
+    n_threads, split_sites
+        Work split between ``n_threads`` threads (the result does not depend on it).
+        ``split_sites`` false: the chains are cut into ``n_threads`` blocks (multiples
+        of 8 chains) that each thread copies out, sweeps alone and copies back, one
+        parallel region in all.  True: each colour class with at least
+        ``PARALLEL_MIN`` updates is cut into ``n_threads`` chunks of sites, one parallel
+        region (and barrier) per class.
     """
     C = x.shape[1]
-    if n_threads == 1:
+    if n_threads == 1 or (not split_sites and C < 16):
         _sweeps(x, h, ptr, w, oth_ptr, others, pairwise, class_ptr, class_sites, key,
                 chain_keys, first_sweep, sweeps)
-    elif C >= 64 * n_threads:
-        block = 64 * -(-C // (64 * n_threads))
+    elif not split_sites:
+        block = 8 * -(-C // (8 * n_threads))
         for b in prange(-(-C // block)):
             c0, c1 = b * block, min(C, (b + 1) * block)
             xb = np.ascontiguousarray(x[:, c0:c1])
