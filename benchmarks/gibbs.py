@@ -126,6 +126,25 @@ def machine() -> str:
             f"Python {platform.python_version()}")
 
 
+def cpu_busy_seconds() -> float | None:
+    """Busy CPU-seconds of the whole machine so far (Linux /proc/stat), or None."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return None
+
+
+def others_cores(start: tuple, wall: float) -> str:
+    """Average number of cores used by other processes since ``start``."""
+    busy = cpu_busy_seconds()
+    if busy is None or start[0] is None:
+        return "n/a"
+    mine = sum(os.times()[:2]) - start[1]
+    return f"{max(busy - start[0] - mine, 0.0) / wall:.2f}"
+
+
 def load() -> str:
     try:
         return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
@@ -158,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     if numba.config.NUMBA_NUM_THREADS < 2:
         sys.exit("needs NUMBA_NUM_THREADS >= 2")
-    before = load()
+    before, start, t0 = load(), (cpu_busy_seconds(), sum(os.times()[:2])), time.time()
     rows = []
     for L in args.sizes:
         rows.append(measure(L, args.chains, args.repeats, args.kernel_updates,
@@ -171,7 +190,9 @@ def main(argv: list[str] | None = None) -> None:
             + f"\n- command: `{' '.join(['python benchmarks/gibbs.py', *argv])}`\n"
             f"- machine: {machine()}\n"
             f"- date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; load average "
-            f"before/after: {before} / {load()} (shared machine)\n"
+            f"before/after: {before} / {load()}; other processes used "
+            f"{others_cores(start, time.time() - t0)} of the {os.cpu_count()} cores on average"
+            " during the run (shared machine)\n"
             "- kernel timed in place (`gibbs.sweep(..., inplace=True)`); numpy reference:"
             " `gibbs.reference_sweep` (scipy.sparse fields, float32 exp and uniforms).\n"
             "- 1- and 2-thread sweeps checked identical for each L.\n"
