@@ -245,8 +245,14 @@ class Ising(ExponentialFamily):
         return self._shared["points"]
 
     def _chunks(self):
-        """(slice, T(x) of that slice) over the enumeration, a few MB at a time."""
+        """(slice, T(x) of that slice) over the enumeration, a few MB at a time; T of all
+        2^n points is computed once per structure and shared when it fits in 64 MB."""
         X = self._points()
+        if X.shape[0] * self.k <= 8_000_000:
+            if "T" not in self._shared:
+                self._shared["T"] = self.stats(X.astype(float))
+            yield slice(0, X.shape[0]), self._shared["T"]
+            return
         step = max(1, CHUNK // self.k)
         for a in range(0, X.shape[0], step):
             yield slice(a, a + step), self.stats(X[a:a + step].astype(float))
