@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -88,13 +89,13 @@ def print_table(title: str, rows: list[dict]) -> None:
 @click.option("--dim", "-n", type=click.IntRange(1), default=None, help="Dimension n.")
 @click.option("--methods", default=",".join(METHODS), show_default=True,
               help="Comma-separated gradient-param combinations.")
-@click.option("--seeds", type=click.IntRange(1), default=5, show_default=True,
+@click.option("--seeds", type=click.IntRange(1), default=3, show_default=True,
               help="Runs per method (seeds 0..seeds-1).")
 @click.option("--instance-seed", type=int, default=0, show_default=True,
               help="Seed of the problem instance (shared by all runs).")
 @optimizer_options
-@click.option("--jobs", "-j", type=click.IntRange(1), default=1, show_default=True,
-              help="Worker processes.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Worker processes [default: the number of CPUs].")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--plot", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Save convergence curves (seed 0 of each method) as PNG.")
@@ -102,7 +103,10 @@ def print_table(title: str, rows: list[dict]) -> None:
 def compare(problem, dim, methods, seeds, instance_seed, model_kind, popsize, step, epsilon,
             shaping, sigma0, graph, maxfev, maxiter, target, problem_options, jobs, as_json,
             plot):
-    """Compare vanilla and natural gradients in θ and η on PROBLEM over several seeds."""
+    """Compare vanilla and natural gradients in θ and η on PROBLEM over several seeds.
+
+    Each run gets 5000·dim evaluations unless --maxfev/--maxiter say otherwise.
+    """
     chosen = parse_methods(methods)
     options = parse_options(problem_options)
     prob = build_problem(problem, dim, instance_seed, options)
@@ -110,11 +114,12 @@ def compare(problem, dim, methods, seeds, instance_seed, model_kind, popsize, st
     base = {"problem": problem, "dim": dim, "instance_seed": instance_seed, "options": options,
             "model": model_kind, "sigma0": sigma0, "graph": graph, "popsize": popsize,
             "step": step, "epsilon": epsilon, "shaping": shaping,
-            "maxfev": maxfev if maxfev or maxiter else 10**4 * prob.dim, "maxiter": maxiter,
+            "maxfev": maxfev if maxfev or maxiter else 5000 * prob.dim, "maxiter": maxiter,
             "target": target}
     jobs_list = [{**base, "gradient": g, "param": p, "seed": s} for g, p in chosen
                  for s in range(seeds)]
-    if jobs > 1:
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1 and len(jobs_list) > 1:
         with ProcessPoolExecutor(jobs) as pool:
             runs = list(pool.map(one_run, jobs_list))
     else:
