@@ -51,7 +51,7 @@ def needs_g_eta(gradient: Gradient, param: Param) -> bool:
 def check_fisher_for(model: ExponentialFamily, fisher: Fisher) -> Fisher:
     """``fisher="exact"`` needs a model whose I_θ is tractable."""
     check_choice("fisher", fisher, ("exact", "empirical"))
-    if fisher == "exact" and not getattr(model, "exact", True):
+    if fisher == "exact" and not model.exact:
         raise ValueError(
             f"fisher='exact' is intractable for {model!r}; use fisher='empirical'"
         )

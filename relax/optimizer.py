@@ -131,7 +131,7 @@ class Optimizer:
         self.param = default_param(model) if param == "auto" else param
         self.shaping = check_choice("shaping", shaping, SHAPINGS)
         self.fisher = check_choice("fisher", fisher, ("auto", "exact", "empirical"))
-        exact = getattr(model, "exact", True)
+        exact = model.exact
         if fisher == "exact" and not exact:
             raise ValueError(f"fisher='exact' is intractable for {model!r}; use 'empirical'")
         if fisher == "auto":
@@ -210,7 +210,7 @@ class Optimizer:
         Xv = X[valid]
         T = model.stats(Xv)
         exact = self.fisher == "exact"
-        base = model.eta if getattr(model, "exact", True) else T.mean(axis=0)
+        base = model.eta if model.exact else T.mean(axis=0)
         g_theta = cov_f_T(self._weights(values, valid), T, base)
         g_eta = None
         if needs_g_eta(self.gradient, self.param):
@@ -234,7 +234,7 @@ class Optimizer:
 
     def _spread(self, X) -> float:
         model = self.state.model
-        if getattr(model, "exact", True):
+        if model.exact:
             return float(model.spread())
         p = np.clip((1.0 + X.mean(axis=0)) / 2.0, 1e-300, 1.0)
         q = np.clip(1.0 - p, 1e-300, 1.0)

@@ -126,8 +126,7 @@ class Step:
 
 def _candidate(model, chart, d, rho, metric, theta_max):
     """The model at ξ − ρd, or None if it is outside the family."""
-    exact_eta = getattr(model, "exact", True)
-    if chart == "theta" or not exact_eta:
+    if chart == "theta" or not model.exact:
         delta = -rho * d if chart == "theta" else -rho * metric.solve(d)
         theta = model.theta + delta
         if model.domain == "binary":
@@ -147,7 +146,7 @@ def _candidate(model, chart, d, rho, metric, theta_max):
 
 
 def _kl(model, new, metric, chart, d, rho) -> float:
-    if getattr(model, "exact", True):
+    if model.exact:
         return model.kl(new)
     return 0.5 * rho * rho * metric.quadratic(chart, d)
 
@@ -181,13 +180,11 @@ def take_step(
             backtracks += 1
             continue
         kl = _kl(model, new, metric, chart, d, rho)
-        if not isinstance(rule, TrustRegion) or not getattr(model, "exact", True):
+        if not isinstance(rule, TrustRegion) or not model.exact:
             return Step(new, rho, kl, backtracks)
         ratio = kl / rule.epsilon
         if 0.9 <= ratio <= 1.1 or (ratio < 1 and rho >= rule.rho_max) or backtracks >= 8:
             return Step(new, rho, kl, backtracks)
-        rho = min(rho / np.sqrt(max(ratio, 1e-12)), rule.rho_max) if ratio < 1 else rho / np.sqrt(
-            ratio
-        )
+        rho = min(rho / np.sqrt(max(ratio, 1e-12)), rule.rho_max)  # KL grows like ρ²
         backtracks += 1
     return Step(model, 0.0, 0.0, backtracks)

@@ -35,6 +35,10 @@ class ExponentialFamily(ABC):
 
     domain: str = "real"
 
+    #: Whether η, ψ and I_θ are computable exactly (False for large Ising models, whose
+    #: optimizer then uses sample means and the empirical Fisher).
+    exact: bool = True
+
     # ----------------------------------------------------------------- parameters
     @property
     @abstractmethod
