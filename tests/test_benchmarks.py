@@ -150,9 +150,10 @@ def test_cocoex_suite_option_selects_instance_ids():
 
 
 @pytest.mark.parametrize("function", [1, 8, 15, 24])
-def test_fopt_is_the_value_at_the_known_optimum(function):
+def test_fopt_is_the_value_at_the_known_optimum(function, tmp_path, monkeypatch):
     import cocoex
 
+    monkeypatch.chdir(tmp_path)  # best_parameter() writes ._bbob_problem_best_parameter.txt
     f, fopt = bbob.bbob_problem(function, 5, 7)
     assert f.id == f"bbob_f{function:03d}_i07_d05"
     xopt = np.asarray(cocoex.BareProblem("bbob", function, 5, 7).best_parameter())
