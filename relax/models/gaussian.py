@@ -13,6 +13,8 @@ applied in matrix form in O(n³) — never as a dense k×k matrix.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import linalg
 
@@ -62,22 +64,66 @@ class Gaussian(ExponentialFamily):
             raise ValueError(f"cov must be a scalar, shape ({n},) or ({n}, {n}); got {cov.shape}")
         if not np.allclose(cov, cov.T, rtol=1e-10, atol=0.0):
             raise ValueError("cov must be symmetric")
-        cov = 0.5 * (cov + cov.T)
-        self._init(mean, cov, _cholesky(cov, "cov"))
+        self._init(mean, 0.5 * (cov + cov.T))
+        _ = self.cholesky  # validates positive definiteness now, not at first use
 
-    def _init(self, mean, cov, chol) -> None:
-        n = mean.size
+    def _init(self, mean, cov=None, chol=None) -> None:
+        """Store μ and Σ or its lower Cholesky factor; the rest is computed on first use
+        (so that building a model from the optimizer's state costs O(n²))."""
         self._mu = frozen(mean)
-        self._cov = frozen(cov)
-        self._L = frozen(chol)
-        self._P = frozen(linalg.cho_solve((chol, True), np.eye(n), check_finite=False))
-        self._iu = np.triu_indices(n, 1)
+        if cov is not None:
+            self.__dict__["cov"] = frozen(cov)
+        if chol is not None:
+            self.__dict__["cholesky"] = frozen(chol)
+        self._iu = np.triu_indices(mean.size, 1)
 
     @classmethod
     def _from_moments(cls, mean, cov) -> Gaussian:
         new = cls.__new__(cls)
-        new._init(mean, cov, _cholesky(cov, "the covariance"))
+        new._init(mean, cov)
+        _ = new.cholesky
         return new
+
+    @classmethod
+    def from_covariance(cls, mean, cov) -> Gaussian:
+        """N(μ, Σ) from a symmetric Σ that the caller keeps positive definite (the
+        optimizer's own): O(n²), the Cholesky factor is computed on first use."""
+        mean = _mean_vector(mean)
+        cov = np.asarray(cov, dtype=float)
+        if cov.shape != (mean.size, mean.size) or not np.all(np.isfinite(cov)):
+            raise ValueError(f"cov must be a finite ({mean.size}, {mean.size}) matrix")
+        new = cls.__new__(cls)
+        new._init(mean, cov)
+        return new
+
+    @classmethod
+    def from_cholesky(cls, mean, L) -> Gaussian:
+        """N(μ, LLᵀ) from a lower-triangular L with a positive diagonal (not checked
+        beyond finiteness: the optimizer's own factors)."""
+        mean = _mean_vector(mean)
+        L = np.asarray(L, dtype=float)
+        if L.shape != (mean.size, mean.size) or not np.all(np.isfinite(L)):
+            raise ValueError(f"L must be a finite ({mean.size}, {mean.size}) matrix")
+        new = cls.__new__(cls)
+        new._init(mean, chol=np.tril(L))
+        return new
+
+    @functools.cached_property
+    def cov(self) -> np.ndarray:
+        """Σ."""
+        L = self.cholesky
+        return frozen(L @ L.T)
+
+    @functools.cached_property
+    def cholesky(self) -> np.ndarray:
+        """The lower Cholesky factor L of Σ = LLᵀ."""
+        return frozen(_cholesky(self.cov, "cov"))
+
+    @functools.cached_property
+    def _P(self) -> np.ndarray:
+        """The precision Σ⁻¹."""
+        return frozen(linalg.cho_solve((self.cholesky, True), np.eye(self.n),
+                                       check_finite=False))
 
     def __repr__(self) -> str:
         return f"Gaussian(n={self.n})"
@@ -114,12 +160,8 @@ class Gaussian(ExponentialFamily):
     @property
     def eta(self) -> np.ndarray:
         """(μ; E_ii; 2E_ij, i<j) with E = Σ + μμᵀ."""
-        E = self._cov + np.outer(self._mu, self._mu)
+        E = self.cov + np.outer(self._mu, self._mu)
         return frozen(self._flat(self._mu, E, 2.0))
-
-    @property
-    def cov(self) -> np.ndarray:
-        return self._cov
 
     def from_theta(self, theta) -> Gaussian:
         b, d, u = self._split(self._check_vector(theta, "theta"))
@@ -137,7 +179,7 @@ class Gaussian(ExponentialFamily):
     def sample(self, size: int, rng=None) -> np.ndarray:
         """x = μ + Lz, z ~ N(0, I), Σ = LLᵀ."""
         z = as_rng(rng).standard_normal((check_size(size), self.n))
-        return self._mu + z @ self._L.T
+        return self._mu + z @ self.cholesky.T
 
     def stats(self, X) -> np.ndarray:
         X = self._check_X(X)
@@ -145,7 +187,7 @@ class Gaussian(ExponentialFamily):
         return np.concatenate([X, X * X, 2.0 * X[:, i] * X[:, j]], axis=1)
 
     def _logdet_cov(self) -> float:
-        return 2.0 * float(np.sum(np.log(np.diag(self._L))))
+        return 2.0 * float(np.sum(np.log(np.diag(self.cholesky))))
 
     def log_partition(self) -> float:
         mu = self._mu
@@ -154,7 +196,7 @@ class Gaussian(ExponentialFamily):
     def fisher_vector(self, v) -> np.ndarray:
         """I_θ v = ∂η/∂θ · v: δΣ = 2ΣδΘΣ, δμ = δΣ Pμ + Σδb, δE = δΣ + δμμᵀ + μδμᵀ."""
         db, d, u = self._split(self._check_vector(v, "v"))
-        S, mu = self._cov, self._mu
+        S, mu = self.cov, self._mu
         dS = 2.0 * S @ self._symmetric(d, u) @ S
         dmu = dS @ (self._P @ mu) + S @ db
         dE = dS + np.outer(dmu, mu) + np.outer(mu, dmu)
@@ -172,8 +214,8 @@ class Gaussian(ExponentialFamily):
     def kl(self, other) -> float:
         """KL = ½[tr(Σ₁⁻¹Σ₀) + (μ₁−μ₀)ᵀΣ₁⁻¹(μ₁−μ₀) − n + log det Σ₁ − log det Σ₀]."""
         self._check_same_structure(other, "other")
-        A = linalg.solve_triangular(other._L, self._L, lower=True, check_finite=False)
-        r = linalg.solve_triangular(other._L, other._mu - self._mu, lower=True, check_finite=False)
+        A = linalg.solve_triangular(other.cholesky, self.cholesky, lower=True, check_finite=False)
+        r = linalg.solve_triangular(other.cholesky, other._mu - self._mu, lower=True, check_finite=False)
         val = np.sum(A * A) + r @ r - self.n + other._logdet_cov() - self._logdet_cov()
         return max(0.5 * float(val), 0.0)
 
@@ -189,7 +231,7 @@ class Gaussian(ExponentialFamily):
 
     def spread(self) -> float:
         """Largest marginal standard deviation max_i √Σ_ii."""
-        return float(np.sqrt(np.max(np.diag(self._cov))))
+        return float(np.sqrt(np.max(np.diag(self.cov))))
 
 
 class DiagonalGaussian(ExponentialFamily):
