@@ -4,7 +4,9 @@ Minimize f by moving a probability model p(x; ξ) so that F(ξ) = E_p[f] decreas
 sample → evaluate → estimate Cov(f, T) → vanilla or natural-gradient step in θ or η.
 """
 
-from relax import flows, graphs, problems
+import importlib
+
+from relax import graphs
 from relax.direction import DUALITY, gradient
 from relax.evaluate import EvaluationError
 from relax.exact import exact_gradient, expectation
@@ -20,3 +22,14 @@ __all__ = [
     "ExponentialFamily", "Fixed", "Gaussian", "Ising", "Optimizer", "TrustRegion", "exact_gradient",
     "expectation", "flows", "gradient", "graphs", "minimize", "problems",
 ]
+
+#: Subpackages imported on first access (``relax.flows`` loads scipy.integrate).
+LAZY_SUBMODULES = ("flows", "plot", "problems")
+
+
+def __getattr__(name: str):
+    """``relax.flows``, ``relax.plot`` and ``relax.problems``, imported on first access
+    (PEP 562), so that ``import relax`` stays cheap."""
+    if name in LAZY_SUBMODULES:
+        return importlib.import_module(f"relax.{name}")
+    raise AttributeError(f"module 'relax' has no attribute {name!r}")

@@ -20,19 +20,31 @@ of the same chain, kept for tests and as the benchmark baseline.
 Random numbers: the uniform of chain c at site i in sweep s is a pure function of
 (``chains.key``, ``chains.chain_keys[c]``, s, i), so a run is identical for a given seed
 whatever the number of threads.
+
+numba is imported on the first sweep (:func:`kernels`), not with this module: building a
+model, its plan and its chains, or importing relax, never loads the JIT compiler.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import NamedTuple
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
 from relax.graphs import Graph
-from relax.kernels import gibbs as kernels
+
+
+def kernels() -> ModuleType:
+    """The numba kernels (:mod:`relax.kernels.gibbs`), imported on first use.
+
+    Importing them imports numba (and loads or compiles the cached kernels), which costs
+    far more than the rest of relax; only a Gibbs sweep needs them.
+    """
+    return importlib.import_module("relax.kernels.gibbs")
 
 # ---------------------------------------------------------------------- compiled model
 
@@ -222,11 +234,12 @@ def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *, inplace: bo
         raise ValueError("chains.spins must be a C-contiguous int8 (n, C) array and"
                          " chains.chain_keys a uint32 (C,) array (see new_chains)")
     x = x if inplace else x.copy()
-    threads = numba.get_num_threads()
+    k = kernels()
+    threads = k.num_threads()
     if split == "auto":
         split = "chains" if x.shape[1] >= 64 * threads else "sites"
     if sweeps > 0:
-        kernels.sweep(x, model.h, plan.ptr, model.w, plan.oth_ptr, plan.others, plan.pairwise,
+        k.sweep(x, model.h, plan.ptr, model.w, plan.oth_ptr, plan.others, plan.pairwise,
                       plan.class_ptr, plan.class_sites, np.uint64(chains.key), keys,
                       chains.sweeps_done, int(sweeps), threads, split == "sites")
     return replace(chains, spins=x, sweeps_done=chains.sweeps_done + int(sweeps))

@@ -10,6 +10,8 @@ E-bound + t with exp(−2Nt²) = 1e-6.
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from dataclasses import replace
 
 import numba
@@ -259,3 +261,18 @@ def test_chain_keys_are_distinct_and_chains_validated():
         gibbs.new_chains(5, 0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="split"):
         gibbs.sweep(five, model, 1, split="threads")
+
+
+def test_numba_is_imported_by_the_first_sweep_only():
+    """``import relax`` and building an Ising model (its plan, its chains) leave numba
+    unloaded; the first Gibbs sample loads it."""
+    code = (
+        "import sys, numpy as np, relax\n"
+        "m = relax.Ising(64, relax.graphs.torus(8))\n"
+        "loaded = 'numba' in sys.modules\n"
+        "m.sample(4, rng=np.random.default_rng(0))\n"
+        "print(loaded, 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.split()
+    assert out == ["False", "True"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)  # SplitMix64 increment (golden ratio)
@@ -242,3 +242,9 @@ def _class_parallel(x, h, ptr, w, oth_ptr, others, pairwise, sites, key, chain_k
     for b in prange(n_threads):
         _update(x, h, ptr, w, oth_ptr, others, pairwise,
                 sites[m * b // n_threads:m * (b + 1) // n_threads], key, chain_keys, s)
+
+
+def num_threads() -> int:
+    """The number of threads numba runs parallel regions with (``numba.get_num_threads()``:
+    ``NUMBA_NUM_THREADS`` or the cores, lowered by ``numba.set_num_threads``)."""
+    return get_num_threads()
