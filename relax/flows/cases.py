@@ -189,8 +189,9 @@ def _quadratic2d() -> Case:
                 (Panel("vanilla", ("theta",), 5.0), Panel("vanilla", ("eta",), 5.0),
                  Panel("natural", ("theta", "eta"), 20.0))),
     )
-    return Case("quadratic2d", "minimize −f, f = x1 + 2x2 − 3x1² − 2x1x2 − 2x2² (the slides "
-                "maximize f), 2-D Gaussian", neg_quadratic2d, starts, pictures,
+    return Case("quadratic2d", "minimize 3x1² + 2x1x2 + 2x2² − x1 − 2x2 (that is −f for "
+                "f = x1 + 2x2 − 3x1² − 2x1x2 − 2x2²), 2-D Gaussian", neg_quadratic2d, starts,
+                pictures,
                 MonteCarlo(rho=0.01, t=1.0, popsize=4000,
                            special=((("vanilla", "theta"), (5e-4, 0.1)),
                                     (("vanilla", "eta"), (2e-3, 1.0)))),
@@ -200,11 +201,11 @@ def _quadratic2d() -> Case:
 #: Case factories by name (a fresh Case, with an empty flow cache, per call).
 CASES: dict[str, Callable[[], Case]] = {
     "toy": _toy,
-    "cubic": lambda: _line("cubic", "minimize −f, f = x − 3x² (the slides maximize f), "
+    "cubic": lambda: _line("cubic", "minimize 3x² − x (that is −f for f = x − 3x²), "
                            "1-D Gaussian", neg_cubic, (-1.5, -0.5, 0.5, 1.5), (0.4, 1.2),
                            ((-2.0, 2.0), (0.0, 1.6)), minima=((1.0 / 6.0,),)),
-    "quartic": lambda: _line("quartic", "minimize −f, f = 6x + 8x² − x³ − 2x⁴ (the slides "
-                             "maximize f), 1-D Gaussian", neg_quartic,
+    "quartic": lambda: _line("quartic", "minimize 2x⁴ + x³ − 8x² − 6x (that is −f for "
+                             "f = 6x + 8x² − x³ − 2x⁴), 1-D Gaussian", neg_quartic,
                              (-2.5, -1.0, 0.25, 1.0, 2.5), (0.3, 1.2),
                              ((-3.0, 3.0), (0.0, 1.6)),
                              minima=((np.sqrt(2.0),), (-np.sqrt(2.0),))),
