@@ -12,8 +12,8 @@ Protocol, the same for every method:
   budget is spent; optimizers also get f_opt + 1e-8 as their own target;
 - restarts for every method where ``--restarts-on`` applies (default: the multimodal
   functions f3, f4, f15–f24), at most ``--max-restarts`` of them, policy ``--restart``,
-  within the one budget; restarts start from fresh x0 ~ U[−4, 4]^d (pycma and cmaes draw
-  them from the same stream; relax restarts by its own rule).  pycma: ``cma.fmin2`` with
+  within the one budget; every method restarts from the next x0 ~ U[−4, 4]^d of the
+  same stream (relax through a callable initial model).  pycma: ``cma.fmin2`` with
   ``restarts=R, bipop=...``; relax: ``minimize(..., restarts=R, restart=policy)``;
   cmaes has no restarts, :class:`RestartSchedule` implements IPOP and BIPOP around
   ``cmaes.CMA``.
@@ -113,11 +113,15 @@ def bbob_problem(function: int, dim: int, instance: int) -> tuple[Callable, floa
 # ------------------------------------------------------------------ the three methods
 def run_relax(obj: Objective, starts: Callable[[], np.ndarray], seed: int, restarts: int,
               policy: str) -> None:
-    """relax.minimize on a full Gaussian N(x0, σ0² I), vectorized f."""
+    """relax.minimize on a full Gaussian N(x0, σ0² I), vectorized f; with restarts the
+    model is a callable, so that every run starts from the next x0 of the shared stream."""
     import relax
 
+    def model(rng):
+        return relax.Gaussian(starts(), SIGMA0**2)
+
     extra = {"restarts": restarts, "restart": policy} if restarts else {}
-    relax.minimize(obj.batch, relax.Gaussian(starts(), SIGMA0**2), maxfev=obj.budget,
+    relax.minimize(obj.batch, model if restarts else model(None), maxfev=obj.budget,
                    target=obj.ftarget, seed=seed, vectorized=True, **extra)
 
 

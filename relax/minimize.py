@@ -6,14 +6,16 @@ from collections.abc import Callable
 
 from scipy.optimize import OptimizeResult
 
+from relax.direction import check_choice
 from relax.evaluate import evaluate
-from relax.models.base import ExponentialFamily, check_model
-from relax.optimizer import Optimizer
+from relax.models.base import ExponentialFamily, as_rng, check_model
+from relax.optimizer import Optimizer, _int
+from relax.restart import STRATEGIES, initial_model, run_with_restarts
 
 
 def minimize(
     f: Callable,
-    model: ExponentialFamily,
+    model: ExponentialFamily | Callable,
     *,
     gradient: str = "natural",
     param: str = "auto",
@@ -29,6 +31,8 @@ def minimize(
     vectorized: bool = False,
     invalid: str = "raise",
     callback: Callable | None = None,
+    restarts: int = 0,
+    restart: str = "ipop",
     **options,
 ) -> OptimizeResult:
     """Minimize f by stochastic relaxation of ``model``.
@@ -42,30 +46,58 @@ def minimize(
     f : callable
         ``f(x) -> float`` for one point of shape (n,), or with ``vectorized=True``
         ``f(X) -> array (popsize,)`` for a batch of shape (popsize, n).
-    model : ExponentialFamily
-        Initial distribution, e.g. ``Gaussian(x0, sigma0**2)`` or ``Bernoulli(n)``.
+    model : ExponentialFamily or callable
+        Initial distribution, e.g. ``Gaussian(x0, sigma0**2)`` or ``Bernoulli(n)``; or a
+        callable ``model(rng) -> ExponentialFamily`` drawing a fresh one for every run
+        (e.g. ``lambda rng: Gaussian(rng.uniform(-4, 4, n), 4.0)``: restarts then start
+        from new points).
     callback : callable, optional
         Called after every iteration as ``callback(intermediate_result)`` with an
         ``OptimizeResult`` (as scipy does); returning ``True`` or raising ``StopIteration``
         stops the run.
     invalid : {"raise", "worst"}
         What to do when f returns NaN/inf or raises (see :mod:`relax.evaluate`).
+    restarts : int
+        How many times a run that stopped by itself (converged or stuck) may start again
+        from the initial model, within the same ``maxfev`` (see :mod:`relax.restart`).
+    restart : {"ipop", "bipop"}
+        The restart strategy: IPOP doubles the population each time; BIPOP interleaves
+        doubled populations with small, local runs.
 
     Returns
     -------
     OptimizeResult
         ``x`` (best point seen), ``fun``, ``nfev``, ``nit``, ``success``, ``message``,
-        ``model`` (the final distribution), ``history`` (per-iteration arrays).
+        ``model`` (the final distribution), ``history`` (per-iteration arrays) and, with
+        restarts, ``restarts`` (one dict per run: regime, popsize, nfev, nit, best_f, stop).
     """
     if not callable(f):
         raise ValueError(f"f must be callable; got {f!r}")
+    restarts = _int("restarts", restarts, 0)
+    check_choice("restart", restart, STRATEGIES)
+    rng = as_rng(seed)
+    first = check_model(initial_model(model, rng))
     if maxfev is None and maxiter is None:
-        maxfev = 10_000 * check_model(model).n
-    opt = Optimizer(model, gradient=gradient, param=param, popsize=popsize, step=step,
-                    shaping=shaping, maxfev=maxfev, maxiter=maxiter, target=target,
-                    tolspread=tolspread, patience=patience, seed=seed, invalid=invalid,
+        maxfev = 10_000 * first.n
+    settings = dict(gradient=gradient, param=param, step=step, shaping=shaping,
+                    target=target, tolspread=tolspread, patience=patience, invalid=invalid,
                     **options)
-    return run(opt, f, vectorized=vectorized, callback=callback)
+
+    def drive(opt, cb):
+        return run(opt, f, vectorized=vectorized, callback=cb)
+
+    if not restarts:
+        return drive(Optimizer(first, popsize=popsize, maxfev=maxfev, maxiter=maxiter,
+                               seed=rng, **settings), callback)
+
+    def make(start, size, run_fev, run_iter, rng):
+        return Optimizer(start, popsize=size or popsize, maxfev=run_fev, maxiter=run_iter,
+                         seed=rng, **settings)
+
+    starts = iter([first])
+    return run_with_restarts(make, drive, lambda g: next(starts, None) or initial_model(model, g),
+                             restarts=restarts, strategy=restart, maxfev=maxfev,
+                             maxiter=maxiter, seed=rng, callback=callback)
 
 
 def run(opt: Optimizer, f: Callable, *, vectorized: bool = False,

@@ -19,41 +19,54 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from relax.direction import check_choice, eta_from_theta_gradient, needs_g_eta, select
-from relax.estimate import cov_f_T, solve_empirical_fisher
+from relax.direction import check_choice
 from relax.evaluate import POLICIES, check_values
+from relax.history import History
+from relax.models import DiagonalGaussian, Gaussian
 from relax.models.base import ExponentialFamily, as_rng, check_model
-from relax.shaping import SHAPINGS, shape
-from relax.step import Metric, TrustRegion, as_rule, take_step
+from relax.search import AdaptiveSearch, FlatSearch, FrameSearch
+from relax.shaping import SHAPINGS
+from relax.step import TrustRegion, as_rule
+from relax.stopping import CONVERGED, Termination
 
-HISTORY_FIELDS = ("nfev", "best_f", "mean_f", "rho", "kl", "spread")
+ADAPT = ("auto", "cma", "none")
 
 
-def default_popsize(model: ExponentialFamily) -> int:
-    """λ₀ = 4 + ⌊3 ln n⌋ (CMA-ES's choice): max(λ₀, 8) for binary models, 4λ₀ for Gaussians.
+def is_gaussian(model: ExponentialFamily) -> bool:
+    return isinstance(model, Gaussian | DiagonalGaussian)
 
-    Gaussians get four times CMA-ES's population because one step size moves mean and
-    covariance together: with rank weights the log-variance of directions f ignores drifts
-    down by ≈ 2ρ²/μ_eff per step (the −ρ²ΔμΔμᵀ term of the η-step and Jensen), and a larger
-    μ_eff is what keeps that drift below the progress of the mean.
+
+def default_popsize(model: ExponentialFamily, adaptive: bool = True) -> int:
+    """λ₀ = 4 + ⌊3 ln n⌋ (CMA-ES's choice) for the adaptive Gaussian search;
+    max(λ₀, 8) for binary models; 4λ₀ for Gaussians under a plain step rule.
+
+    The plain rule moves mean and covariance with one ρ: with rank weights the
+    log-variance of directions f ignores drifts down by ≈ 2ρ²/μ_eff per step (the
+    −ρ²ΔμΔμᵀ term of the η-step and Jensen), and a larger μ_eff keeps that drift below
+    the progress of the mean.  The adaptive search has a learning rate per block and
+    needs no such margin.
     """
     lam = 4 + int(3 * np.log(model.n))
-    return max(lam, 8) if model.domain == "binary" else 4 * lam
+    if model.domain == "binary":
+        return max(lam, 8)
+    return lam if adaptive else 4 * lam
 
 
-def default_param(model: ExponentialFamily) -> str:
-    """The chart used when ``param="auto"``: η for binary models, θ for Gaussians.
+def default_param(model: ExponentialFamily, adaptive: bool = True) -> str:
+    """The chart used when ``param="auto"``.
 
-    Both charts follow the same natural-gradient flow and differ at second order in ρ.
-    With rank weights the η-step on a Gaussian, Σ' = (1−ρ)Σ + ρΣ_w − ρ²ΔμΔμᵀ, shrinks the
-    variance of directions f ignores by ≈ 2ρ²/μ_eff per step in log scale; the θ-step
-    updates the precision instead, Σ'⁻¹ ≈ (1+ρ)Σ⁻¹ − ρΣ⁻¹Σ_wΣ⁻¹, and that bias has the
-    opposite sign.  Measured (``benchmarks/RESULTS.md``): natural-θ solves Rosenbrock in
-    5, 10 and 20 dimensions where natural-η stalls, at the same cost on the sphere and
-    the ellipsoid.  On {−1,+1}^n the η-step is PBIL, which keeps η inside (−1, 1) by
-    convexity, while the θ-step divides by 1 − η² and fixes bits early.
+    - Binary models: η.  On {−1,+1}^n the natural η-step is PBIL, which keeps η inside
+      (−1, 1) by convexity, while the θ-step divides by 1 − η² and fixes bits early.
+    - Adaptive Gaussian search: η (the correlation increments are added to the covariance,
+      as CMA-ES does; ``"theta"`` adds them to the precision instead).
+    - Plain Gaussian steps: θ.  With one ρ for mean and covariance, the η-step
+      Σ' = (1−ρ)Σ + ρΣ_w − ρ²ΔμΔμᵀ shrinks the variance of directions f ignores by
+      ≈ 2ρ²/μ_eff per step in log scale and stalls in Rosenbrock's valley; the θ-step's
+      second-order bias has the opposite sign.
     """
-    return "eta" if model.domain == "binary" else "theta"
+    if model.domain == "binary" or adaptive:
+        return "eta"
+    return "theta"
 
 
 def default_step(model: ExponentialFamily) -> TrustRegion:
@@ -65,16 +78,19 @@ def default_step(model: ExponentialFamily) -> TrustRegion:
 class State:
     """Everything that changes from one iteration to the next (picklable)."""
 
-    model: ExponentialFamily
+    search: object
     rng: np.random.Generator
+    termination: Termination
     t: int = 0
     nfev: int = 0
     best_x: np.ndarray | None = None
     best_f: float = np.inf
-    stall: int = 0
     skipped: int = 0
-    chains: object = None
-    history: dict = field(default_factory=lambda: {k: [] for k in HISTORY_FIELDS})
+    history: History = field(default_factory=History)
+
+    @property
+    def model(self) -> ExponentialFamily:
+        return self.search.model
 
 
 class Optimizer:
@@ -87,20 +103,27 @@ class Optimizer:
         ``Bernoulli(n)``, ``Ising(n, graph)``).
     gradient : {"natural", "vanilla"}
     param : {"auto", "eta", "theta"}
-        The chart the step is taken in; see :data:`relax.direction.DUALITY`.  ``"auto"``
-        (the default) is ``"eta"`` for binary models and ``"theta"`` for Gaussians (see
-        :func:`default_param`).
+        The chart the step is taken in; see :data:`relax.direction.DUALITY` and
+        :func:`default_param`.
+    adapt : {"auto", "cma", "none"}
+        ``"cma"``: the adaptive Gaussian search of :mod:`relax.adapt` (natural gradient,
+        rank weights, per-block learning rates, step-size control, evolution paths,
+        diagonal decoding).  ``"none"``: one step of size ρ from ``step`` per iteration.
+        ``"auto"`` (default): ``"cma"`` for Gaussian models when ``gradient="natural"``,
+        ``shaping="ranks"`` and no ``step`` is given, else ``"none"``.
     popsize : int, optional
         Sample size per iteration (default :func:`default_popsize`).
     step : float, str or rule, optional
         A fixed ρ, ``"fixed"``, ``"decay"``, ``"trust-region"``, or a
         :class:`~relax.step.Fixed` / :class:`~relax.step.Decay` /
-        :class:`~relax.step.TrustRegion`.  Default: a KL trust region
-        (:func:`default_step`).
+        :class:`~relax.step.TrustRegion` (plain steps only; default: a KL trust region,
+        :func:`default_step`).
     shaping : {"ranks", "raw", "centered", "standardized"}
-        Fitness shaping, see :mod:`relax.shaping`.
+        Fitness shaping of the plain steps, see :mod:`relax.shaping` (the adaptive search
+        uses its own rank weights).
     fisher : {"auto", "exact", "empirical"}
-        How g_η = I_θ⁻¹ g_θ is obtained; ``"auto"`` is exact when tractable.
+        How g_η = I_θ⁻¹ g_θ is obtained on non-Gaussian models; ``"auto"`` is exact when
+        tractable.
     ridge : float
         Relative ridge of the empirical Fisher.
     invalid : {"raise", "worst"}
@@ -110,61 +133,99 @@ class Optimizer:
     maxiter, maxfev : int, optional
         Budgets (``stop()`` reports them).
     target : float, optional
-        Stop once the best f ≤ target.
+        Stop once the best f ≤ target; ``success`` then means exactly that.
     tolspread : float, optional
-        Stop when ``model.spread()`` falls below this (largest σ for Gaussians, default
-        1e-11 × the initial spread; entropy in nats for binary models, default 1e-3).
+        Stop when ``model.spread()`` falls below this (binary models: entropy in nats,
+        default 1e-3; Gaussians: largest σ, default off — ``tolx`` is the relative rule).
+    tolfun, tolx : float
+        Relative stopping rules of :mod:`relax.stopping` (Gaussians).
     patience : int, optional
-        Stop when the best f has not improved for this many iterations
-        (default 100 + 30 n / popsize).
+        Stop when the best f has not improved for this many iterations (default
+        100 + 30 n / popsize on binary models, off on Gaussians, whose ``stagnation`` rule
+        compares medians instead).
     seed : int or Generator, optional
         Seed of the single ``numpy.random.Generator`` used for every draw.
     """
 
-    def __init__(self, model: ExponentialFamily, *, gradient="natural", param="auto",
-                 popsize=None, step=None, shaping="ranks", fisher="auto", ridge=1e-6,
-                 invalid="raise", theta_max=15.0, maxiter=None, maxfev=None, target=None,
-                 tolspread=None, patience=None, seed=None):
+    def __init__(self, model: ExponentialFamily, *, gradient: str = "natural",
+                 param: str = "auto", adapt: str = "auto", popsize: int | None = None,
+                 step=None, shaping: str = "ranks", fisher: str = "auto", ridge: float = 1e-6,
+                 invalid: str = "raise", theta_max: float = 15.0, maxiter: int | None = None,
+                 maxfev: int | None = None, target: float | None = None,
+                 tolspread: float | None = None, tolfun: float = 1e-12, tolx: float = 1e-12,
+                 patience: int | None = None, seed=None):
         check_model(model)
         self.gradient = check_choice("gradient", gradient, ("natural", "vanilla"))
         check_choice("param", param, ("auto", "theta", "eta"))
-        self.param = default_param(model) if param == "auto" else param
         self.shaping = check_choice("shaping", shaping, SHAPINGS)
-        self.fisher = check_choice("fisher", fisher, ("auto", "exact", "empirical"))
-        exact = model.exact
-        if fisher == "exact" and not exact:
-            raise ValueError(f"fisher='exact' is intractable for {model!r}; use 'empirical'")
-        if fisher == "auto":
-            self.fisher = "exact" if exact else "empirical"
+        self.adapt = self._resolve_adapt(model, adapt, step)
+        adaptive = self.adapt == "cma"
+        self.param = default_param(model, adaptive) if param == "auto" else param
+        self.fisher = self._resolve_fisher(model, fisher)
         self.invalid = check_choice("invalid", invalid, POLICIES)
-        self.popsize = default_popsize(model) if popsize is None else _int("popsize", popsize, 2)
-        self.step = default_step(model) if step is None else as_rule(step)
+        self.popsize = (default_popsize(model, adaptive) if popsize is None
+                        else _int("popsize", popsize, 2))
+        self.step = None if adaptive else (default_step(model) if step is None
+                                           else as_rule(step))
         self.ridge = float(ridge)
         self.theta_max = float(theta_max)
         self.maxiter = None if maxiter is None else _int("maxiter", maxiter, 1)
         self.maxfev = None if maxfev is None else _int("maxfev", maxfev, 1)
         self.target = None if target is None else float(target)
-        spread0 = model.spread() if exact else np.inf
-        self.tolspread = (
-            float(tolspread) if tolspread is not None
-            else (1e-3 if model.domain == "binary" else 1e-11 * spread0)
+        binary = model.domain == "binary"
+        self.tolspread = (float(tolspread) if tolspread is not None
+                          else (1e-3 if binary else None))
+        if patience is None and binary:
+            patience = int(100 + 30 * model.n / self.popsize)
+        termination = Termination(
+            n=model.n, popsize=self.popsize,
+            spread0=model.spread() if model.exact else np.inf,
+            tolfun=float(tolfun), tolx=float(tolx),
+            patience=None if patience is None else _int("patience", patience, 1),
+            rules=("patience",) if binary else None,
         )
-        self.patience = (_int("patience", patience, 1) if patience is not None
-                         else int(100 + 30 * model.n / self.popsize))
-        self.state = State(model=model, rng=as_rng(seed))
+        self.state = State(search=self._search(model), rng=as_rng(seed),
+                           termination=termination)
+
+    def _resolve_adapt(self, model, adapt, step) -> str:
+        adapt = "none" if adapt is None else check_choice("adapt", adapt, ADAPT)
+        plain = self.gradient != "natural" or step is not None or self.shaping != "ranks"
+        if adapt == "auto":
+            return "cma" if is_gaussian(model) and not plain else "none"
+        if adapt == "cma" and (not is_gaussian(model) or plain):
+            raise ValueError(
+                "adapt='cma' needs a Gaussian model, gradient='natural', shaping='ranks' and "
+                "no step rule; drop the conflicting option or pass adapt='none'"
+            )
+        return adapt
+
+    @staticmethod
+    def _resolve_fisher(model, fisher) -> str:
+        check_choice("fisher", fisher, ("auto", "exact", "empirical"))
+        if fisher == "exact" and not model.exact:
+            raise ValueError(f"fisher='exact' is intractable for {model!r}; use 'empirical'")
+        if fisher == "auto":
+            return "exact" if model.exact else "empirical"
+        return fisher
+
+    def _search(self, model):
+        if self.adapt == "cma":
+            return AdaptiveSearch(model, self.popsize, self.param)
+        if is_gaussian(model):
+            return FrameSearch(model, self.gradient, self.param, self.step, self.shaping)
+        return FlatSearch(model, self.gradient, self.param, self.step, self.shaping,
+                          self.fisher, self.ridge, self.theta_max)
 
     # ------------------------------------------------------------------ loop
     @property
     def model(self) -> ExponentialFamily:
-        return self.state.model
+        """The current distribution."""
+        return self.state.search.model
 
     def ask(self) -> np.ndarray:
         """Draw ``popsize`` points from the current model, shape (popsize, n)."""
         s = self.state
-        if hasattr(s.model, "sample_chains"):
-            X, s.chains = s.model.sample_chains(self.popsize, s.rng, s.chains)
-            return X
-        return s.model.sample(self.popsize, s.rng)
+        return s.search.ask(self.popsize, s.rng)
 
     def tell(self, X: np.ndarray, fX: np.ndarray) -> None:
         """Update the model from the sample X and its values f(X).
@@ -173,79 +234,35 @@ class Optimizer:
         is non-finite are handled by the ``invalid`` policy and never enter an estimate.
         """
         s = self.state
-        X = s.model._check_X(X)
+        X = self.model._check_X(X)
         fX = np.asarray(fX, dtype=float)
         if fX.shape != (X.shape[0],):
             raise ValueError(f"fX must have shape ({X.shape[0]},) to match X; got {fX.shape}")
         ev = check_values(fX, X, self.invalid)
         s.nfev += X.shape[0]
-        self._track_best(X, ev.values, ev.valid)
+        improved = self._track_best(X, ev.values, ev.valid)
         if ev.valid.sum() >= 2:
-            rho, kl = self._update(X, ev.values, ev.valid)
+            rho, kl = s.search.tell(X, ev.values, ev.valid, s.t)
         else:
             rho, kl, s.skipped = 0.0, 0.0, s.skipped + 1
         s.t += 1
+        s.termination.record(ev.values[ev.valid], improved)
         self._record(ev.values[ev.valid], rho, kl, X)
 
-    def _track_best(self, X, values, valid) -> None:
+    def _track_best(self, X, values, valid) -> bool:
+        """Update the best point; True when the best f decreased."""
         s = self.state
         i = int(np.argmin(values))
         if valid[i] and values[i] < s.best_f:
-            improved = not np.isfinite(s.best_f) or (
-                values[i] < s.best_f - 1e-12 * max(1.0, abs(s.best_f)))
             s.best_f, s.best_x = float(values[i]), X[i].copy()
-            s.stall = 0 if improved else s.stall + 1
-        else:
-            s.stall += 1
-
-    def _weights(self, values, valid) -> np.ndarray:
-        """Shaped weights for the valid rows (invalid rows ranked last with weight 0)."""
-        if self.shaping == "ranks":
-            return shape(values, "ranks")[valid]
-        return shape(values[valid], self.shaping)
-
-    def _update(self, X, values, valid) -> tuple[float, float]:
-        s = self.state
-        model = s.model
-        Xv = X[valid]
-        T = model.stats(Xv)
-        exact = self.fisher == "exact"
-        base = model.eta if model.exact else T.mean(axis=0)
-        g_theta = cov_f_T(self._weights(values, valid), T, base)
-        g_eta = None
-        if needs_g_eta(self.gradient, self.param):
-            g_eta = eta_from_theta_gradient(
-                model, g_theta, fisher=self.fisher, T=T, ridge=self.ridge
-            )
-        d = select(self.gradient, self.param, g_theta, g_eta)
-        step = take_step(model, self.param, d, self.step, s.t, self._metric(T, exact),
-                         theta_max=self.theta_max)
-        s.model = step.model
-        return step.rho, step.kl
-
-    def _metric(self, T, exact: bool) -> Metric:
-        model = self.state.model
-        if exact:
-            return Metric(model.fisher_vector, model.natural_from_vanilla)
-        Tc = T - T.mean(axis=0)
-        N = T.shape[0]
-        return Metric(lambda v: Tc.T @ (Tc @ v) / (N - 1),
-                      lambda g: solve_empirical_fisher(T, g, self.ridge))
-
-    def _spread(self, X) -> float:
-        model = self.state.model
-        if model.exact:
-            return float(model.spread())
-        p = np.clip((1.0 + X.mean(axis=0)) / 2.0, 1e-300, 1.0)
-        q = np.clip(1.0 - p, 1e-300, 1.0)
-        return float(-np.sum(p * np.log(p) + q * np.log(q)))
+            return True
+        return False
 
     def _record(self, finite_values, rho, kl, X) -> None:
         s = self.state
         mean_f = float(np.mean(finite_values)) if finite_values.size else np.nan
-        row = (s.nfev, s.best_f, mean_f, rho, kl, self._spread(X))
-        for key, value in zip(HISTORY_FIELDS, row, strict=True):
-            s.history[key].append(value)
+        s.history.append({"nfev": s.nfev, "best_f": s.best_f, "mean_f": mean_f, "rho": rho,
+                          "kl": kl, "spread": s.search.spread(X), **s.search.trace()})
 
     # ------------------------------------------------------------- stopping
     def stop(self) -> dict[str, str]:
@@ -257,29 +274,37 @@ class Optimizer:
             out["maxiter"] = f"maximum number of iterations ({self.maxiter}) reached"
         if self.target is not None and s.best_f <= self.target:
             out["target"] = f"target f <= {self.target:g} reached"
-        spread = s.history["spread"][-1] if s.t else np.inf
-        if spread < self.tolspread:
+        if not s.t:
+            return out
+        spread = s.history.last("spread")
+        if self.tolspread is not None and spread < self.tolspread:
             out["tolspread"] = f"distribution collapsed (spread {spread:.3g} < {self.tolspread:g})"
-        if s.stall >= self.patience:
-            out["stagnation"] = f"no improvement of the best f in {self.patience} iterations"
+        search = s.search
+        out.update(s.termination.check(spread, cond=search.condition(),
+                                       noeffect=search.noeffect()))
         return out
 
     def result(self) -> OptimizeResult:
         """The run so far as a ``scipy.optimize.OptimizeResult``.
 
         ``x``/``fun`` are the best point seen and its value, ``model`` the current
-        distribution, ``history`` a dict of per-iteration arrays
-        (nfev, best_f, mean_f, rho, kl, spread).
+        distribution, ``history`` a dict of per-iteration arrays (views, O(1) to build):
+        nfev, best_f, mean_f, rho, kl, spread, and for the adaptive Gaussian search sigma
+        (and, for n ≤ 200, axes — the sorted principal standard deviations — and mean).
+        ``success`` is True when the target is reached (if one is set), otherwise when a
+        convergence rule holds (tolfun, tolx, tolspread, noeffect) after valid points.
         """
         s = self.state
         reasons = self.stop()
-        success = "target" in reasons or "tolspread" in reasons or (
-            self.target is None and "stagnation" in reasons)
+        if self.target is not None:
+            success = s.best_f <= self.target
+        else:
+            success = np.isfinite(s.best_f) and any(r in reasons for r in CONVERGED)
         message = "; ".join(reasons.values()) or "running (no stopping criterion met)"
         return OptimizeResult(
             x=s.best_x, fun=s.best_f, nfev=s.nfev, nit=s.t, success=bool(success),
-            message=message, status=0 if success else 1, stop=reasons, model=s.model,
-            history={k: np.asarray(v) for k, v in s.history.items()},
+            message=message, status=0 if success else 1, stop=reasons, model=self.model,
+            history=s.history.arrays(),
         )
 
     # ---------------------------------------------------------- checkpoints

@@ -32,12 +32,16 @@ def rank_weights(N: int) -> np.ndarray:
     return w / w.sum()
 
 
-def tied_rank_weights(fX: np.ndarray) -> np.ndarray:
-    """w(rank of f_i) for each i; a group of equal values shares the mean of its weights."""
+def tied_rank_weights(fX: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """w(rank of f_i) for each i; a group of equal values shares the mean of its weights.
+
+    ``w`` holds the weights of ranks 1, 2, … (best first; default :func:`rank_weights`);
+    it may be longer than ``fX`` (then only its first ``fX.size`` entries are used).
+    """
     N = fX.size
     order = np.argsort(fX, kind="stable")
     sorted_f = fX[order]
-    w = rank_weights(N)
+    w = rank_weights(N) if w is None else w[:N]
     starts = np.flatnonzero(np.concatenate([[True], sorted_f[1:] != sorted_f[:-1]]))
     sizes = np.diff(np.append(starts, N))
     shared = np.repeat(np.add.reduceat(w, starts) / sizes, sizes)

@@ -167,24 +167,40 @@ def take_step(
     """
     if not np.any(d):
         return Step(model, 0.0, 0.0, 0)
+
+    def candidate(rho):
+        new = _candidate(model, chart, d, rho, metric, theta_max)
+        return None if new is None else (new, _kl(model, new, metric, chart, d, rho))
+
+    q = metric.quadratic(chart, d)
+    found = line_search(rule, t, q, candidate, refine=model.exact)
+    return Step(model, 0.0, 0.0, found[3]) if found[0] is None else Step(*found)
+
+
+def line_search(rule: StepRule, t: int, q: float, candidate, *, refine: bool = True):
+    """ρ for ``rule`` given the second-order KL coefficient q (KL ≈ ½ρ²q) and
+    ``candidate(ρ) -> (new, kl)`` or None when ρ leaves the family.
+
+    Invalid steps are halved; a trust region then iterates ρ ← ρ√(ε/KL) on the exact KL
+    until it is within 10 % of ε (``refine=False`` accepts the first valid step).  Returns
+    ``(new, rho, kl, backtracks)``, with ``new = None`` when no valid step was found.
+    """
     rho = rule.propose(t)
-    if isinstance(rule, TrustRegion):
-        q = metric.quadratic(chart, d)
-        if q > 0 and np.isfinite(q):
-            rho = min(rho, np.sqrt(2.0 * rule.epsilon / q))
+    if isinstance(rule, TrustRegion) and q > 0 and np.isfinite(q):
+        rho = min(rho, np.sqrt(2.0 * rule.epsilon / q))
     backtracks = 0
     for _ in range(MAX_BACKTRACKS):
-        new = _candidate(model, chart, d, rho, metric, theta_max)
-        if new is None:
+        found = candidate(rho)
+        if found is None:
             rho *= 0.5
             backtracks += 1
             continue
-        kl = _kl(model, new, metric, chart, d, rho)
-        if not isinstance(rule, TrustRegion) or not model.exact:
-            return Step(new, rho, kl, backtracks)
+        new, kl = found
+        if not isinstance(rule, TrustRegion) or not refine:
+            return new, rho, kl, backtracks
         ratio = kl / rule.epsilon
         if 0.9 <= ratio <= 1.1 or (ratio < 1 and rho >= rule.rho_max) or backtracks >= 8:
-            return Step(new, rho, kl, backtracks)
+            return new, rho, kl, backtracks
         rho = min(rho / np.sqrt(max(ratio, 1e-12)), rule.rho_max)  # KL grows like ρ²
         backtracks += 1
-    return Step(model, 0.0, 0.0, backtracks)
+    return None, 0.0, 0.0, backtracks

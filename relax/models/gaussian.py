@@ -214,8 +214,9 @@ class Gaussian(ExponentialFamily):
     def kl(self, other) -> float:
         """KL = ½[tr(Σ₁⁻¹Σ₀) + (μ₁−μ₀)ᵀΣ₁⁻¹(μ₁−μ₀) − n + log det Σ₁ − log det Σ₀]."""
         self._check_same_structure(other, "other")
-        A = linalg.solve_triangular(other.cholesky, self.cholesky, lower=True, check_finite=False)
-        r = linalg.solve_triangular(other.cholesky, other._mu - self._mu, lower=True, check_finite=False)
+        L = other.cholesky
+        A = linalg.solve_triangular(L, self.cholesky, lower=True, check_finite=False)
+        r = linalg.solve_triangular(L, other._mu - self._mu, lower=True, check_finite=False)
         val = np.sum(A * A) + r @ r - self.n + other._logdet_cov() - self._logdet_cov()
         return max(0.5 * float(val), 0.0)
 

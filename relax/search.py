@@ -1,0 +1,233 @@
+"""How the optimizer samples from a model and steps it: one search per kind of model.
+
+- :class:`AdaptiveSearch` — Gaussians, the default: natural-gradient steps in the local
+  frame with per-block learning rates, step-size control, evolution paths, active weights
+  and diagonal decoding (:mod:`relax.adapt`).
+- :class:`FrameSearch` — Gaussians with an explicit (gradient, param, step rule): the four
+  directions of the duality table as local-frame increments (:mod:`relax.frame`).
+- :class:`FlatSearch` — every other model (Bernoulli, Ising): g_θ = Cov(f, T) from the flat
+  statistics, g_η by the exact or empirical Fisher, a step in chart θ or η.
+
+Each search holds its own state (picklable), samples with ``ask(popsize, rng)``, updates with
+``tell(X, values, valid, t)`` (returning the step's ρ and KL for the history) and reports
+what the stopping rules read (``spread``, ``condition``, ``noeffect``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import linalg
+
+from relax.adapt import Frame, Rates
+from relax.direction import eta_from_theta_gradient, needs_g_eta, select
+from relax.estimate import cov_f_T, solve_empirical_fisher
+from relax.frame import local_frame
+from relax.models import DiagonalGaussian, Gaussian
+from relax.models.base import ExponentialFamily
+from relax.shaping import shape, tied_rank_weights
+from relax.step import Metric, StepRule, line_search, take_step
+
+#: Largest dimension for which the history keeps the mean and the principal axes per
+#: iteration (O(n) each).
+TRACE_MAX_N = 200
+
+
+def shaped_weights(values: np.ndarray, valid: np.ndarray, shaping: str) -> np.ndarray:
+    """Shaped weights ω of the valid rows (invalid rows are ranked last, weight dropped)."""
+    if shaping == "ranks":
+        return shape(values, "ranks")[valid]
+    return shape(values[valid], shaping)
+
+
+class AdaptiveSearch:
+    """The default Gaussian search (see :mod:`relax.adapt`); ``param`` is the chart in which
+    the correlation increments are applied."""
+
+    def __init__(self, model: Gaussian | DiagonalGaussian, popsize: int, param: str):
+        full = isinstance(model, Gaussian)
+        self.rates = Rates.default(model.n, popsize, full=full)
+        self.param = param
+        self.frame = Frame.from_moments(np.array(model.mean()),
+                                        np.array(model.cov) if full else None,
+                                        np.array(model.var if not full else np.diag(model.cov)),
+                                        chart=param)
+        self._model = model
+        self._asked = None
+        self._principal = self._principal_axes()
+
+    @property
+    def model(self) -> ExponentialFamily:
+        if self._model is None:
+            f = self.frame
+            if f.full:
+                self._model = Gaussian.from_covariance(f.mean, f.covariance())
+            else:
+                self._model = DiagonalGaussian(f.mean, f.variances())
+        return self._model
+
+    def ask(self, popsize: int, rng: np.random.Generator) -> np.ndarray:
+        X, Y, W = self.frame.sample(rng.standard_normal((popsize, self.rates.n)))
+        self._asked = (X.copy(), Y, W)
+        return X
+
+    def _frame_rows(self, X, valid) -> tuple[np.ndarray, np.ndarray]:
+        """(Y, Z) of the valid rows: those drawn by :meth:`ask` when X is unchanged (no
+        rounding from re-whitening), else whitened from X."""
+        asked = self._asked
+        self._asked = None
+        if asked is not None and asked[0].shape == X.shape and np.array_equal(asked[0], X):
+            return asked[1][valid], asked[2][valid]
+        return self.frame.whiten(X[valid])
+
+    def tell(self, X, values, valid, t) -> tuple[float, float]:
+        f, rates = self.frame, self.rates
+        Y, Z = self._frame_rows(X, valid)
+        v = values[valid]
+        w = tied_rank_weights(v, rates.weights)
+        wd = tied_rank_weights(v, rates.weights_d)
+        s = np.sort(v)
+        if s.size > 1 and s[0] == s[min(s.size - 1, int(math.ceil(0.1 + rates.popsize / 4)))]:
+            f.sigma *= math.exp(0.2 + rates.c_sigma / rates.d_sigma)  # flat: look further
+        decompositions = f.t // rates.eigen_every
+        f.update(rates, Y, Z, w, wd)
+        if f.full and f.t // rates.eigen_every != decompositions:
+            self._principal = self._principal_axes()
+        self._model = None
+        return np.nan, np.nan
+
+    def _principal_axes(self) -> np.ndarray | None:
+        """√eigenvalues of D C D (sorted), kept for the history when n is small."""
+        f = self.frame
+        if f.D.size > TRACE_MAX_N:
+            return None
+        if not f.full:
+            return np.sort(f.D)
+        return np.sqrt(np.maximum(linalg.eigvalsh(f.covariance() / f.sigma**2), 0.0))
+
+    def spread(self, X) -> float:
+        return float(np.sqrt(np.max(self.frame.variances())))
+
+    def condition(self) -> float:
+        f = self.frame
+        return float(max((f.axes[-1] / f.axes[0]) ** 2, (f.D.max() / f.D.min()) ** 2))
+
+    def noeffect(self) -> bool:
+        m = self.frame.mean
+        return bool(np.all(m + 0.2 * np.sqrt(self.frame.variances()) == m))
+
+    def trace(self) -> dict:
+        f = self.frame
+        out = {"sigma": f.sigma}
+        if self._principal is not None:
+            out["axes"] = np.sort(f.sigma * (self._principal if f.full else f.D))
+            out["mean"] = f.mean
+        return out
+
+
+class FrameSearch:
+    """Gaussian steps for any (gradient, param) and step rule, in the local frame."""
+
+    def __init__(self, model, gradient: str, param: str, rule: StepRule, shaping: str):
+        self.frame = local_frame(model)
+        self.gradient, self.param, self.rule, self.shaping = gradient, param, rule, shaping
+        self._model = model
+
+    @property
+    def model(self) -> ExponentialFamily:
+        if self._model is None:
+            self._model = self.frame.model()
+        return self._model
+
+    def ask(self, popsize: int, rng: np.random.Generator) -> np.ndarray:
+        return self.frame.sample(rng.standard_normal((popsize, self.frame.mean.size)))
+
+    def tell(self, X, values, valid, t) -> tuple[float, float]:
+        fr = self.frame
+        w = shaped_weights(values, valid, self.shaping)
+        d = fr.direction(self.gradient, self.param, *fr.gradients(fr.whiten(X[valid]), w))
+
+        def candidate(rho):
+            inc = fr.increment(d, self.param, rho)
+            kl = None if inc is None else fr.kl(*inc)
+            return None if kl is None else (inc, kl)
+
+        if not (np.any(d.delta) or np.any(d.M)):
+            return 0.0, 0.0
+        inc, rho, kl, _ = line_search(self.rule, t, d.quadratic(), candidate)
+        if inc is None:
+            return 0.0, 0.0
+        self.frame = fr.moved(*inc)
+        self._model = None
+        return rho, kl
+
+    def spread(self, X) -> float:
+        return self.frame.spread()
+
+    def condition(self) -> float:
+        return 1.0
+
+    def noeffect(self) -> bool:
+        m = self.frame.mean
+        return bool(np.all(m + 0.2 * self.frame.spread() == m))
+
+    def trace(self) -> dict:
+        return {}
+
+
+class FlatSearch:
+    """g_θ = Σ ω_i (T(x_i) − η) from the flat statistics, g_η = I_θ⁻¹ g_θ when the
+    direction needs it, and a step in chart θ or η (:func:`relax.step.take_step`)."""
+
+    def __init__(self, model, gradient, param, rule, shaping, fisher, ridge, theta_max):
+        self.model = model
+        self.gradient, self.param, self.rule, self.shaping = gradient, param, rule, shaping
+        self.fisher, self.ridge, self.theta_max = fisher, ridge, theta_max
+        self.chains = None
+
+    def ask(self, popsize: int, rng: np.random.Generator) -> np.ndarray:
+        if hasattr(self.model, "sample_chains"):
+            X, self.chains = self.model.sample_chains(popsize, rng, self.chains)
+            return X
+        return self.model.sample(popsize, rng)
+
+    def tell(self, X, values, valid, t) -> tuple[float, float]:
+        model = self.model
+        T = model.stats(X[valid])
+        base = model.eta if model.exact else T.mean(axis=0)
+        g_theta = cov_f_T(shaped_weights(values, valid, self.shaping), T, base)
+        g_eta = None
+        if needs_g_eta(self.gradient, self.param):
+            g_eta = eta_from_theta_gradient(model, g_theta, fisher=self.fisher, T=T,
+                                            ridge=self.ridge)
+        d = select(self.gradient, self.param, g_theta, g_eta)
+        step = take_step(model, self.param, d, self.rule, t, self._metric(T),
+                         theta_max=self.theta_max)
+        self.model = step.model
+        return step.rho, step.kl
+
+    def _metric(self, T) -> Metric:
+        model = self.model
+        if self.fisher == "exact":
+            return Metric(model.fisher_vector, model.natural_from_vanilla)
+        Tc = T - T.mean(axis=0)
+        N = T.shape[0]
+        return Metric(lambda v: Tc.T @ (Tc @ v) / (N - 1),
+                      lambda g: solve_empirical_fisher(T, g, self.ridge))
+
+    def spread(self, X) -> float:
+        if self.model.exact:
+            return float(self.model.spread())
+        p = np.clip((1.0 + X.mean(axis=0)) / 2.0, 1e-300, 1.0)
+        q = np.clip(1.0 - p, 1e-300, 1.0)
+        return float(-np.sum(p * np.log(p) + q * np.log(q)))
+
+    def condition(self) -> float:
+        return 1.0
+
+    def noeffect(self) -> bool:
+        return False
+
+    def trace(self) -> dict:
+        return {}
