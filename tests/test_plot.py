@@ -94,7 +94,7 @@ def test_run_figure_marks_the_optimum_reached_instead_of_dropping_to_a_linear_ax
     ax = visible(fig)[0]
     assert ax.get_yscale() == "log"
     labels = ax.get_legend_handles_labels()[1]
-    assert "▼ f_opt reached" in labels
+    assert "f_opt reached" in labels
     plt.close(fig)
 
 

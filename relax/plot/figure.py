@@ -18,7 +18,7 @@ OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73",
              "vermillion": "#D55E00", "sky": "#56B4E9", "purple": "#CC79A7",
              "yellow": "#F0E442", "black": "#000000"}
 #: The order in which methods, coordinates and basins get colours.
-CYCLE = tuple(OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "purple",
+CYCLE = tuple(OKABE_ITO[k] for k in ("blue", "orange", "green", "purple", "vermillion",
                                      "sky", "black", "yellow"))
 FORMATS = ("png", "pdf", "svg")
 STYLE = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 9,

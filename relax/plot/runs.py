@@ -90,7 +90,7 @@ def _f_panel(ax, h, f_ref: float, label: str) -> None:
     ax.plot(nfev, _positive(mean), color=OKABE_ITO["orange"], lw=1.0, ls="--",
             label="mean f of each sample")
     reached = "f_opt reached" if label == "f − f_opt" else "best f found"
-    _mark_reached(ax, nfev, best, OKABE_ITO["blue"], f"▼ {reached}")
+    _mark_reached(ax, nfev, best, OKABE_ITO["blue"], reached)
     ax.set_yscale("log")
     ax.set_ylabel(label)
     ax.set_title(f"{label} (log scale)")
@@ -212,6 +212,9 @@ def compare_figure(runs: Mapping[str, Sequence[Mapping]], *, optimum: float | No
         for i, (method, histories) in enumerate(runs.items()):
             colour = CYCLE[i % len(CYCLE)]
             _method_band(ax, histories, f_ref, colour, method)
+        if any(line.get_marker() == "v" for line in ax.lines):
+            what = "f_opt" if label == "f − f_opt" else "the best f of all runs"
+            ax.plot([], [], "v", color="0.35", ls="none", label=f"a seed reaches {what}")
         ax.set_yscale("log")
         ax.set_xlabel("function evaluations")
         ax.set_ylabel(f"best {label}")
