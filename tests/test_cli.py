@@ -199,8 +199,8 @@ def test_run_each_direction(gradient, param):
 
 
 def test_run_honours_the_model_and_records_it():
-    out = json.loads(invoke("run", "onemax", "-n", 16, "--model", "ising", "--graph",
-                            "torus", "--seed", 0, "--json").stdout)
+    out = json.loads(invoke("run", "onemax", "-n", 9, "--model", "ising", "--graph",
+                            "torus", "--seed", 0, "--json", "--maxiter", 3).stdout)
     assert out["model"] == "ising" and out["graph"] == "torus" and "sigma0" not in out
     out = json.loads(invoke("run", "sphere", "-n", 4, "--model", "diagonal", "--sigma0", 0.3,
                             "--seed", 0, "--json", "--maxiter", 3).stdout)
@@ -304,9 +304,9 @@ def test_bbob_default_instances_satisfy_cocopp(tmp_path):
 
 def test_pbo_honours_the_model_with_ioh_logger(tmp_path):
     pytest.importorskip("ioh")
-    p = relax("pbo", "--functions", 1, "--dims", 16, "--instances", 1, "--model", "ising",
-              "--graph", "torus", "--seed", 2, "--out", tmp_path)
-    assert "OneMax n=16 i=1: best 16 (optimum 16)" in p.stdout
+    p = relax("pbo", "--functions", 1, "--dims", 9, "--instances", 1, "--model", "ising",
+              "--graph", "torus", "--seed", 2, "--budget", 20, "--out", tmp_path)
+    assert "OneMax n=9 i=1: best 9 (optimum 9) after" in p.stdout
     folder = tmp_path / "relax-ising-natural-eta"
     assert f"IOH data in {folder}\n" in p.stdout
     meta = json.loads((folder / "IOHprofiler_f1_OneMax.json").read_text())

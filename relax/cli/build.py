@@ -182,16 +182,22 @@ def ising_interactions(problem: rp.Problem | None, graph: str, n: int | None = N
     return graphs.torus(side)
 
 
-def chart(method: Method, model: ExponentialFamily) -> str:
-    """The chart the steps are taken in: --param, or what the optimizer resolves
-    ``param="auto"`` to for ``model`` and these settings (asked of an
-    :class:`~relax.optimizer.Optimizer` built with them, so the answer follows its rule)."""
-    if method.param != "auto":
-        return method.param
+def resolved(method: Method, model: ExponentialFamily) -> dict:
+    """What the optimizer makes of ``method`` on ``model``: the chart of its steps
+    (``param="auto"`` resolved) and its population size (``None``: relax's rule), asked
+    of an :class:`~relax.optimizer.Optimizer` built with these settings, so that the
+    answer follows the optimizer's own rules."""
     from relax.optimizer import Optimizer
 
-    return Optimizer(model, gradient=method.gradient, param="auto", popsize=method.popsize,
-                     step=method.step_rule(), shaping=method.shaping, seed=0).param
+    opt = Optimizer(model, gradient=method.gradient, param=method.param,
+                    popsize=method.popsize, step=method.step_rule(), shaping=method.shaping,
+                    seed=0)
+    return {"chart": opt.param, "popsize": opt.popsize}
+
+
+def chart(method: Method, model: ExponentialFamily) -> str:
+    """The chart the steps are taken in: --param, or what ``param="auto"`` resolves to."""
+    return method.param if method.param != "auto" else resolved(method, model)["chart"]
 
 
 def default_target(problem: rp.Problem, target: float | None) -> float | None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 
 import click
 
 from relax.cli.build import (
     build_model,
     build_problem,
-    chart,
     check_method,
     default_target,
     draw_seed,
     method_from,
     parse_problem_options,
+    resolved,
 )
 from relax.cli.errors import user_errors
 from relax.cli.options import (
@@ -67,6 +68,8 @@ def run(problem, dim, seed, problem_options, maxfev, maxiter, target, as_json, h
     method = method_from(method_args)
     check_method(method, prob.domain, [k for k in ("sigma0", "graph") if explicit(k)],
                  repr(prob.name))
+    if prob.domain == "real":
+        method = replace(method, sigma0=prob.sigma0 if method.sigma0 is None else method.sigma0)
     model = build_model(prob, method)
     target = default_target(prob, target)
     progress = Progress(f"{prob.name}[{prob.dim}]", prob.optimum, quiet=quiet or as_json)
@@ -81,7 +84,7 @@ def run(problem, dim, seed, problem_options, maxfev, maxiter, target, as_json, h
     progress.close(res)
     record = {
         "problem": prob.name, "dim": prob.dim, "options": options, "seed": seed,
-        "seed_drawn": drawn, **method.record(prob.domain), "chart": chart(method, model),
+        "seed_drawn": drawn, **method.record(prob.domain), **resolved(method, model),
         "maxfev": maxfev, "maxiter": maxiter, "target": target, "fun": res.fun, "x": res.x,
         "nfev": res.nfev, "nit": res.nit, "success": res.success, "message": res.message,
         "optimum": prob.optimum, "seconds": seconds,
