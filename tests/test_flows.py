@@ -179,6 +179,7 @@ def test_toy_natural_flows_end_in_the_basin_euler_finds(param):
     assert {(1, -1), (-1, 1)} <= set(ends)  # both the global and the local minimum
 
 
+@pytest.mark.slow
 def test_toy_vanilla_theta_flows_end_in_the_basin_euler_finds():
     theta0 = np.array([Bernoulli(p=p).theta for p in GRID])
     expected = np.sign(euler_theta(theta0, vanilla=True, T=60.0))

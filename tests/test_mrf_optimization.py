@@ -69,6 +69,7 @@ def test_stochastic_optimizer_does_the_same(seed):
     np.testing.assert_array_equal(modes["bernoulli"], LOCAL)
 
 
+@pytest.mark.slow
 def test_spin_glass_16_ground_state_in_nine_of_ten_seeds():
     p = rp.get("spin_glass", 16, seed=3)
     hits = 0
@@ -79,6 +80,7 @@ def test_spin_glass_16_ground_state_in_nine_of_ten_seeds():
     assert hits >= 9
 
 
+@pytest.mark.slow
 def test_torus_100_ising_beats_bernoulli_on_the_same_budget():
     p = rp.get("spin_glass", 100, seed=0)
     energies = {"ising": [], "bernoulli": []}
