@@ -111,6 +111,8 @@ class Optimizer:
         diagonal decoding).  ``"none"``: one step of size ρ from ``step`` per iteration.
         ``"auto"`` (default): ``"cma"`` for Gaussian models when ``gradient="natural"``,
         ``shaping="ranks"`` and no ``step`` is given, else ``"none"``.
+    mirrored : bool
+        Adaptive search only: draw each population in mirrored pairs ±z (default True).
     popsize : int, optional
         Sample size per iteration (default :func:`default_popsize`).
     step : float, str or rule, optional
@@ -148,7 +150,8 @@ class Optimizer:
     """
 
     def __init__(self, model: ExponentialFamily, *, gradient: str = "natural",
-                 param: str = "auto", adapt: str = "auto", popsize: int | None = None,
+                 param: str = "auto", adapt: str = "auto", mirrored: bool = True,
+                 popsize: int | None = None,
                  step=None, shaping: str = "ranks", fisher: str = "auto", ridge: float = 1e-6,
                  invalid: str = "raise", theta_max: float = 15.0, maxiter: int | None = None,
                  maxfev: int | None = None, target: float | None = None,
@@ -159,6 +162,9 @@ class Optimizer:
         check_choice("param", param, ("auto", "theta", "eta"))
         self.shaping = check_choice("shaping", shaping, SHAPINGS)
         self.adapt = self._resolve_adapt(model, adapt, step)
+        if not isinstance(mirrored, bool | np.bool_):
+            raise ValueError(f"mirrored must be True or False; got {mirrored!r}")
+        self.mirrored = bool(mirrored)
         adaptive = self.adapt == "cma"
         self.param = default_param(model, adaptive) if param == "auto" else param
         self.fisher = self._resolve_fisher(model, fisher)
@@ -210,7 +216,7 @@ class Optimizer:
 
     def _search(self, model):
         if self.adapt == "cma":
-            return AdaptiveSearch(model, self.popsize, self.param)
+            return AdaptiveSearch(model, self.popsize, self.param, self.mirrored)
         if is_gaussian(model):
             return FrameSearch(model, self.gradient, self.param, self.step, self.shaping)
         return FlatSearch(model, self.gradient, self.param, self.step, self.shaping,

@@ -43,9 +43,12 @@ def shaped_weights(values: np.ndarray, valid: np.ndarray, shaping: str) -> np.nd
 
 class AdaptiveSearch:
     """The default Gaussian search (see :mod:`relax.adapt`); ``param`` is the chart in which
-    the correlation increments are applied."""
+    the correlation increments are applied, ``mirrored`` draws the second half of each
+    population as the negated first half."""
 
-    def __init__(self, model: Gaussian | DiagonalGaussian, popsize: int, param: str):
+    def __init__(self, model: Gaussian | DiagonalGaussian, popsize: int, param: str,
+                 mirrored: bool = True):
+        self.mirrored = mirrored
         full = isinstance(model, Gaussian)
         self.rates = Rates.default(model.n, popsize, full=full)
         self.param = param
@@ -68,7 +71,11 @@ class AdaptiveSearch:
         return self._model
 
     def ask(self, popsize: int, rng: np.random.Generator) -> np.ndarray:
-        X, Y, W = self.frame.sample(rng.standard_normal((popsize, self.rates.n)))
+        Z = rng.standard_normal((popsize, self.rates.n))
+        if self.mirrored:
+            half = popsize // 2
+            Z[half : 2 * half] = -Z[:half]
+        X, Y, W = self.frame.sample(Z)
         self._asked = (X.copy(), Y, W)
         return X
 

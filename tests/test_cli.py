@@ -116,6 +116,8 @@ def test_usage_errors_are_one_line_through_the_entry_point():
     (("pbo", "--model", "gaussian"), "does not fit the binary"),
     (("pbo", "--sigma0", 5), "No such option '--sigma0'"),
     (("pbo", "--model", "bernoulli", "--graph", "torus"), "--graph"),
+    (("run", "sphere", "-n", 3, "--restart", "bipop"), "add --restarts"),
+    (("bbob", "--restart", "bipop"), "add --restarts"),
     (("flows", "sextic"), "unknown case 'sextic'"),
     (("flows",), "--list"),
 ])
@@ -164,6 +166,15 @@ def test_run_json_history_and_reproducibility(tmp_path):
     assert float(rows[-1]["best_f"]) == out["fun"]
     again = json.loads(invoke(*args).stdout)
     assert again["x"] == out["x"] and again["nfev"] == out["nfev"]
+
+
+def test_run_with_restarts_records_every_run():
+    out = json.loads(invoke("run", "rastrigin", "-n", 6, "--seed", 1, "--restarts", 4,
+                            "--restart", "bipop", "--maxfev", 20000, "--json").stdout)
+    runs = out["restarts_run"]
+    assert out["restarts"] == 4 and out["restart"] == "bipop" and len(runs) >= 2
+    assert sum(r["nfev"] for r in runs) == out["nfev"] <= 20000
+    assert {"regime", "popsize", "nfev", "nit", "best_f", "stop"} <= set(runs[0])
 
 
 def test_unseeded_run_records_the_seed_it_drew():

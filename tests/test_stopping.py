@@ -39,7 +39,8 @@ def test_a_run_still_improving_at_1e_15_is_not_stopped():
 def test_a_stuck_run_is_stopped_early_as_not_converged_to_the_optimum():
     r = relax.minimize(rastrigin, Gaussian(np.full(10, 3.0), 4.0), seed=1, vectorized=True,
                        target=1e-8)
-    assert "tolfun" in r.stop and not r.success and r.nfev < 10_000 and r.fun > 1
+    assert set(r.stop) & {"tolfun", "flat"}, r.stop  # converged to a local minimum
+    assert not r.success and r.nfev < 10_000 and r.fun > 1
 
 
 def test_tolfun_is_relative_to_the_magnitude_of_f():

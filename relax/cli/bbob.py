@@ -54,7 +54,8 @@ def bbob(functions, dims, instances, budget, seed, out, **method_args):
     dims_ = parse_ids(dims, "--dims", DIMENSIONS, "BBOB's dimensions 2, 3, 5, 10, 20, 40")
     iids = parse_ids(instances, "--instances")
     method = method_from(method_args)
-    check_method(method, "real", [k for k in ("sigma0",) if explicit(k)], "BBOB's problems")
+    check_method(method, "real", [k for k in ("sigma0", "restart") if explicit(k)],
+                 "BBOB's problems")
     method = replace(method, sigma0=method.sigma0 or SIGMA0)
     folder = check_folder(out, "--out")
     seed = draw_seed() if seed is None else seed

@@ -36,6 +36,8 @@ class Method:
     shaping: str = "ranks"
     gradient: str = "natural"
     param: str = "auto"
+    restarts: int = 0
+    restart: str = "ipop"
 
     def kind(self, domain: str) -> str:
         """The model used on ``domain``: the chosen one, else gaussian / bernoulli."""
@@ -48,7 +50,15 @@ class Method:
             out.pop("graph")
         if domain != "real":
             out.pop("sigma0")
+        if not self.restarts:
+            out.pop("restart")
         return out
+
+    def settings(self) -> dict:
+        """The keyword arguments of :func:`relax.minimize` these settings choose."""
+        return {"gradient": self.gradient, "param": self.param, "popsize": self.popsize,
+                "step": self.step_rule(), "shaping": self.shaping,
+                "restarts": self.restarts, "restart": self.restart}
 
     def step_rule(self):
         """``--step`` (a number: fixed ρ; or a rule name) and ``--epsilon`` (trust-region ε)."""
@@ -65,7 +75,8 @@ class Method:
 def method_from(args: dict) -> Method:
     """The :class:`Method` of a command's keyword arguments (``model_kind`` is --model)."""
     fields = {k: args[k] for k in ("sigma0", "graph", "popsize", "step", "epsilon",
-                                   "shaping", "gradient", "param") if k in args}
+                                   "shaping", "gradient", "param", "restarts", "restart")
+              if k in args}
     return Method(model=args.get("model_kind"), **fields)
 
 
@@ -85,6 +96,9 @@ def check_method(method: Method, domain: str, given: Iterable[str], where: str) 
     if "graph" in given and kind != "ising":
         raise UserError(f"--graph sets the interactions of --model ising; the {kind} model "
                         "has none: drop --graph or add --model ising")
+    if "restart" in given and not method.restarts:
+        raise UserError("--restart chooses the strategy of --restarts N; add --restarts or "
+                        "drop --restart")
     if method.step is not None:
         try:
             rule = as_rule(_number_or_name(method.step))

@@ -60,10 +60,8 @@ def one_run(job: dict) -> dict:
     model = build_model(prob, method)
     target = default_target(prob, job["target"])
     start = time.perf_counter()
-    res = minimize(prob.f, model, gradient=method.gradient, param=method.param,
-                   popsize=method.popsize, step=method.step_rule(), shaping=method.shaping,
-                   maxfev=job["maxfev"], maxiter=job["maxiter"], target=target,
-                   seed=job["seed"], vectorized=True)
+    res = minimize(prob.f, model, **method.settings(), maxfev=job["maxfev"],
+                   maxiter=job["maxiter"], target=target, seed=job["seed"], vectorized=True)
     reached = target is not None and res.fun <= target
     return {"method": f"{method.gradient}-{method.param}", "seed": job["seed"],
             "fun": float(res.fun), "nfev": int(res.nfev), "reached": bool(reached),
@@ -158,8 +156,8 @@ def compare(problem, dim, methods, seeds, instance_seed, problem_options, maxfev
     options = parse_problem_options(problem_options)
     prob = build_problem(problem, dim, instance_seed, options)
     base = method_from(method_args)
-    check_method(base, prob.domain, [k for k in ("sigma0", "graph") if explicit(k)],
-                 repr(prob.name))
+    check_method(base, prob.domain,
+                 [k for k in ("sigma0", "graph", "restart") if explicit(k)], repr(prob.name))
     build_model(prob, base)  # fail early on a model that cannot be built
     shared = {"problem": problem, "dim": dim, "instance_seed": instance_seed,
               "options": options, "target": target, "maxiter": maxiter,

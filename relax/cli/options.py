@@ -39,7 +39,8 @@ def direction_options(f: Callable) -> Callable:
                      show_default=True),
         click.option("--param", type=click.Choice(["auto", "eta", "theta"]), default="auto",
                      show_default=True,
-                     help="Chart the step is taken in (auto: eta on {-1,+1}^n, theta on R^n)."),
+                     help="Chart the step is taken in (auto: eta, except theta for plain "
+                          "Gaussian steps, i.e. with --step or --shaping other than ranks)."),
     ], f)
 
 
@@ -67,17 +68,24 @@ def model_options(models: Sequence[str] = MODELS, *, sigma0: bool = True,
 
 
 def step_options(f: Callable) -> Callable:
-    """--popsize, --step, --epsilon and --shaping."""
+    """--popsize, --step, --epsilon, --shaping, --restarts and --restart."""
     return apply_options([
         click.option("--popsize", type=click.IntRange(2), default=None,
                      help="Samples per iteration [default: relax's rule]."),
         click.option("--step", default=None,
                      help="Fixed step rho (a number), 'fixed', 'decay' or 'trust-region' "
-                          "[default: KL trust region]."),
+                          "[default: the adaptive search on Gaussians, a KL trust region "
+                          "otherwise]."),
         click.option("--epsilon", type=click.FloatRange(0, min_open=True), default=None,
                      help="KL per step of the trust-region rule (only with the trust region)."),
         click.option("--shaping", type=click.Choice(SHAPINGS), default="ranks",
                      show_default=True, help="Fitness shaping."),
+        click.option("--restarts", type=click.IntRange(0), default=0, show_default=True,
+                     help="Restarts after a run stops by itself, within the one budget."),
+        click.option("--restart", type=click.Choice(["ipop", "bipop"]), default="ipop",
+                     show_default=True,
+                     help="Restart strategy: ipop doubles the population each time; bipop "
+                          "interleaves small local runs."),
     ], f)
 
 

@@ -57,7 +57,8 @@ def pbo(functions, dims, instances, budget, seed, out, **method_args):
     dims_ = parse_ids(dims, "--dims")
     iids = parse_ids(instances, "--instances", INSTANCES, "PBO's instances 1-100")
     method = method_from(method_args)
-    check_method(method, "binary", [k for k in ("graph",) if explicit(k)], "PBO's problems")
+    check_method(method, "binary", [k for k in ("graph", "restart") if explicit(k)],
+                 "PBO's problems")
     problems = build_all(ioh, fids, dims_, iids)
     models = {n: binary_model(method.kind("binary"), n,
                               ising_interactions(None, method.graph, n)) for n in dims_}

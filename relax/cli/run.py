@@ -66,8 +66,8 @@ def run(problem, dim, seed, problem_options, maxfev, maxiter, target, as_json, h
     options = parse_problem_options(problem_options)
     prob = build_problem(problem, dim, seed, options)
     method = method_from(method_args)
-    check_method(method, prob.domain, [k for k in ("sigma0", "graph") if explicit(k)],
-                 repr(prob.name))
+    check_method(method, prob.domain,
+                 [k for k in ("sigma0", "graph", "restart") if explicit(k)], repr(prob.name))
     if prob.domain == "real":
         method = replace(method, sigma0=prob.sigma0 if method.sigma0 is None else method.sigma0)
     model = build_model(prob, method)
@@ -76,10 +76,8 @@ def run(problem, dim, seed, problem_options, maxfev, maxiter, target, as_json, h
     from relax.minimize import minimize
 
     start = time.perf_counter()
-    res = minimize(prob.f, model, gradient=method.gradient, param=method.param,
-                   popsize=method.popsize, step=method.step_rule(), shaping=method.shaping,
-                   maxfev=maxfev, maxiter=maxiter, target=target, seed=seed,
-                   vectorized=True, callback=progress)
+    res = minimize(prob.f, model, **method.settings(), maxfev=maxfev, maxiter=maxiter,
+                   target=target, seed=seed, vectorized=True, callback=progress)
     seconds = time.perf_counter() - start
     progress.close(res)
     record = {
@@ -88,6 +86,7 @@ def run(problem, dim, seed, problem_options, maxfev, maxiter, target, as_json, h
         "maxfev": maxfev, "maxiter": maxiter, "target": target, "fun": res.fun, "x": res.x,
         "nfev": res.nfev, "nit": res.nit, "success": res.success, "message": res.message,
         "optimum": prob.optimum, "seconds": seconds,
+        **({"restarts_run": res.restarts} if "restarts" in res else {}),
     }
     if history_path is not None:
         write_history(res.history, history_path)

@@ -107,6 +107,5 @@ def solve(f: Callable, model, method: Method, budget: int, seed: int,
     def callback(res) -> bool:
         return stop is not None and bool(stop())
 
-    return minimize(f, model, gradient=method.gradient, param=method.param,
-                    popsize=method.popsize, step=method.step_rule(), shaping=method.shaping,
-                    maxfev=budget * model.n, target=target, seed=seed, callback=callback)
+    return minimize(f, model, **method.settings(), maxfev=budget * model.n, target=target,
+                    seed=seed, callback=callback)
