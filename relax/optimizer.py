@@ -240,7 +240,10 @@ class Optimizer:
         is non-finite are handled by the ``invalid`` policy and never enter an estimate.
         """
         s = self.state
-        X = self.model._check_X(X)
+        X = np.asarray(X, dtype=float)
+        n = s.termination.n
+        if X.ndim != 2 or X.shape[1] != n:
+            raise ValueError(f"X must have shape (size, {n}); got {X.shape}")
         fX = np.asarray(fX, dtype=float)
         if fX.shape != (X.shape[0],):
             raise ValueError(f"fX must have shape ({X.shape[0]},) to match X; got {fX.shape}")

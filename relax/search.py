@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import linalg
 
 from relax.adapt import Frame, Rates
 from relax.direction import eta_from_theta_gradient, needs_g_eta, select
@@ -111,7 +110,7 @@ class AdaptiveSearch:
             return None
         if not f.full:
             return np.sort(f.D)
-        return np.sqrt(np.maximum(linalg.eigvalsh(f.covariance() / f.sigma**2), 0.0))
+        return np.sqrt(np.maximum(np.linalg.eigvalsh(f.covariance() / f.sigma**2), 0.0))
 
     def spread(self, X) -> float:
         return float(np.sqrt(np.max(self.frame.variances())))

@@ -42,11 +42,13 @@ def tied_rank_weights(fX: np.ndarray, w: np.ndarray | None = None) -> np.ndarray
     order = np.argsort(fX, kind="stable")
     sorted_f = fX[order]
     w = rank_weights(N) if w is None else w[:N]
+    out = np.empty(N)
+    if N < 2 or np.all(sorted_f[1:] != sorted_f[:-1]):  # no ties: the common case
+        out[order] = w
+        return out
     starts = np.flatnonzero(np.concatenate([[True], sorted_f[1:] != sorted_f[:-1]]))
     sizes = np.diff(np.append(starts, N))
-    shared = np.repeat(np.add.reduceat(w, starts) / sizes, sizes)
-    out = np.empty(N)
-    out[order] = shared
+    out[order] = np.repeat(np.add.reduceat(w, starts) / sizes, sizes)
     return out
 
 

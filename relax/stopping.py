@@ -28,6 +28,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
+from statistics import median
 
 import numpy as np
 
@@ -113,6 +115,8 @@ class Termination:
         limit = math.ceil(self.t / 5 + 120 + 30 * self.n / self.popsize)
         if self.t < limit or len(self.best) < 40:
             return False
-        best, med = list(self.best), list(self.median)
-        return (np.median(best[-20:]) >= np.median(best[:20])
-                and np.median(med[-20:]) >= np.median(med[:20]))
+        def ends(q):
+            return list(islice(q, 20)), list(islice(reversed(q), 20))
+
+        (b_old, b_new), (m_old, m_new) = ends(self.best), ends(self.median)
+        return median(b_new) >= median(b_old) and median(m_new) >= median(m_old)

@@ -75,7 +75,11 @@ class Gaussian(ExponentialFamily):
             self.__dict__["cov"] = frozen(cov)
         if chol is not None:
             self.__dict__["cholesky"] = frozen(chol)
-        self._iu = np.triu_indices(mean.size, 1)
+
+    @functools.cached_property
+    def _iu(self) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (i, j), i < j, of the flat off-diagonal entries (row-major)."""
+        return np.triu_indices(self.n, 1)
 
     @classmethod
     def _from_moments(cls, mean, cov) -> Gaussian:
