@@ -10,7 +10,8 @@ from relax import graphs
 from relax.direction import DUALITY, gradient
 from relax.evaluate import EvaluationError
 from relax.exact import exact_gradient, expectation
-from relax.minimize import minimize
+from relax.interrupts import Interrupted
+from relax.minimize import minimize, resume
 from relax.models import Bernoulli, DiagonalGaussian, ExponentialFamily, Gaussian, Ising
 from relax.optimizer import Optimizer
 from relax.step import Decay, Fixed, TrustRegion
@@ -18,9 +19,9 @@ from relax.step import Decay, Fixed, TrustRegion
 __version__ = "0.1.0"
 
 __all__ = [
-    "DUALITY", "Bernoulli", "Decay", "DiagonalGaussian", "EvaluationError",
+    "DUALITY", "Bernoulli", "Decay", "DiagonalGaussian", "EvaluationError", "Interrupted",
     "ExponentialFamily", "Fixed", "Gaussian", "Ising", "Optimizer", "TrustRegion", "exact_gradient",
-    "expectation", "flows", "gradient", "graphs", "minimize", "problems",
+    "expectation", "flows", "gradient", "graphs", "minimize", "problems", "resume",
 ]
 
 #: Subpackages imported on first access (``relax.flows`` loads scipy.integrate).

@@ -7,29 +7,39 @@ direction by the duality table and takes the step in chart ``param``.
 
 All state that changes lives in :class:`State`, a plain picklable dataclass: the model,
 the ``numpy.random.Generator`` (so a pickled optimizer resumes bit for bit), counters,
-best point, persistent Gibbs chains and the history.
+best point, persistent Gibbs chains, the history and the batch asked but not yet told (so
+that a checkpoint taken between ``ask`` and ``tell`` resumes with the same batch).
+
+``tell`` is atomic: it checks X and f(X) completely before it changes anything, and a
+numerical failure inside the step (a singular matrix, an overflow) skips that step, is
+counted (``nskipped``) and leaves the model as it was.
 """
 
 from __future__ import annotations
 
-import pickle
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy.optimize import OptimizeResult
 
+from relax import checkpoint, validate
 from relax.direction import check_choice
-from relax.evaluate import POLICIES, check_values
+from relax.evaluate import POLICIES, EvaluationError, check_values
 from relax.history import History
 from relax.models import DiagonalGaussian, Gaussian
 from relax.models.base import ExponentialFamily, as_rng, check_model
 from relax.search import AdaptiveSearch, FlatSearch, FrameSearch
-from relax.shaping import SHAPINGS
+from relax.shaping import SHAPINGS, unit_scale
 from relax.step import TrustRegion, as_rule
 from relax.stopping import CONVERGED, Termination
 
 ADAPT = ("auto", "cma", "none")
+
+#: Errors of a step's arithmetic (not of the input, which ``tell`` checks first): the step
+#: is skipped and counted instead.
+NUMERICAL_ERRORS = (ArithmeticError, np.linalg.LinAlgError, ValueError)
 
 
 def is_gaussian(model: ExponentialFamily) -> bool:
@@ -87,6 +97,10 @@ class State:
     best_f: float = np.inf
     skipped: int = 0
     history: History = field(default_factory=History)
+    pending: np.ndarray | None = None  # the batch of ask() not yet told
+    replaced: int = 0  # failed evaluations of the pending batch, already replaced
+    failed: int = 0  # failed evaluations, in total
+    step_error: str | None = None  # the last numerical failure of a step
 
     @property
     def model(self) -> ExponentialFamily:
@@ -128,10 +142,13 @@ class Optimizer:
         tractable.
     ridge : float
         Relative ridge of the empirical Fisher.
-    invalid : {"raise", "worst"}
-        Policy for non-finite f values, see :mod:`relax.evaluate`.
+    invalid : {"raise", "worst", "resample"}
+        Policy for failed evaluations (f raised, returned NaN/inf or no number, its worker
+        was lost), see :mod:`relax.evaluate`.  ``tell`` treats rows that still fail under
+        ``"resample"`` as ``"worst"``; :meth:`resample` draws their replacements.
     theta_max : float
-        Binary models keep |θ_i| ≤ theta_max (probabilities never round to 0 or 1).
+        Binary models keep |θ_i| ≤ theta_max (probabilities never round to 0 or 1): finite,
+        > 0 and small enough that tanh(theta_max) < 1 in floating point (≤ 19).
     maxiter, maxfev : int, optional
         Budgets (``stop()`` reports them).
     target : float, optional
@@ -161,10 +178,9 @@ class Optimizer:
         self.gradient = check_choice("gradient", gradient, ("natural", "vanilla"))
         check_choice("param", param, ("auto", "theta", "eta"))
         self.shaping = check_choice("shaping", shaping, SHAPINGS)
+        step = None if step is None else validate.step(step)
         self.adapt = self._resolve_adapt(model, adapt, step)
-        if not isinstance(mirrored, bool | np.bool_):
-            raise ValueError(f"mirrored must be True or False; got {mirrored!r}")
-        self.mirrored = bool(mirrored)
+        self.mirrored = validate.boolean("mirrored", mirrored)
         adaptive = self.adapt == "cma"
         self.param = default_param(model, adaptive) if param == "auto" else param
         self.fisher = self._resolve_fisher(model, fisher)
@@ -173,24 +189,27 @@ class Optimizer:
                         else _int("popsize", popsize, 2))
         self.step = None if adaptive else (default_step(model) if step is None
                                            else as_rule(step))
-        self.ridge = float(ridge)
-        self.theta_max = float(theta_max)
-        self.maxiter = None if maxiter is None else _int("maxiter", maxiter, 1)
-        self.maxfev = None if maxfev is None else _int("maxfev", maxfev, 1)
-        self.target = None if target is None else float(target)
+        self.ridge = validate.real("ridge", ridge, low=0.0)
+        self.theta_max = _theta_max(theta_max)
+        self.maxiter = validate.optional_integer("maxiter", maxiter, 1)
+        self.maxfev = validate.optional_integer("maxfev", maxfev, 1)
+        self.target = validate.target(target)
         binary = model.domain == "binary"
-        self.tolspread = (float(tolspread) if tolspread is not None
-                          else (1e-3 if binary else None))
+        if binary:
+            _check_binary_start(model, self.theta_max)
+        self.tolspread = (validate.real("tolspread", tolspread, low=0.0)
+                          if tolspread is not None else (1e-3 if binary else None))
+        patience = validate.optional_integer("patience", patience, 1)
         if patience is None and binary:
             patience = int(100 + 30 * model.n / self.popsize)
         termination = Termination(
             n=model.n, popsize=self.popsize,
             spread0=model.spread() if model.exact else np.inf,
-            tolfun=float(tolfun), tolx=float(tolx),
-            patience=None if patience is None else _int("patience", patience, 1),
-            rules=("patience",) if binary else None,
+            tolfun=validate.real("tolfun", tolfun, low=0.0),
+            tolx=validate.real("tolx", tolx, low=0.0),
+            patience=patience, rules=("patience",) if binary else None,
         )
-        self.state = State(search=self._search(model), rng=as_rng(seed),
+        self.state = State(search=self._search(model), rng=as_rng(validate.seed(seed)),
                            termination=termination)
 
     def _resolve_adapt(self, model, adapt, step) -> str:
@@ -228,35 +247,114 @@ class Optimizer:
         """The current distribution."""
         return self.state.search.model
 
-    def ask(self) -> np.ndarray:
-        """Draw ``popsize`` points from the current model, shape (popsize, n)."""
+    @property
+    def pending(self) -> np.ndarray | None:
+        """The batch returned by :meth:`ask` and not yet told (None if there is none)."""
         s = self.state
-        return s.search.ask(self.popsize, s.rng)
+        return None if s.pending is None else s.pending.copy()
+
+    def ask(self) -> np.ndarray:
+        """Draw ``popsize`` points from the current model, shape (popsize, n).
+
+        Until it is told, the batch stays pending: asking again returns the same batch (a
+        checkpoint taken between ``ask`` and ``tell`` resumes with it, bit for bit).
+        """
+        s = self.state
+        if s.pending is None:
+            s.pending = np.array(s.search.ask(self.popsize, s.rng), dtype=float)
+        return s.pending.copy()
+
+    def resample(self, rows) -> np.ndarray:
+        """Replace ``rows`` of the pending batch by fresh draws from the current model and
+        return the whole batch (the other rows unchanged).
+
+        For failed evaluations under ``invalid="resample"``: the replaced evaluations count
+        in ``nfev`` and as failures.  The replacements are independent draws from p(x; ξ)
+        (a model's ``sample``), not mirrored partners and not the persistent Gibbs chains,
+        so the adaptive search re-whitens the told batch instead of reusing the whitened
+        sample of ``ask``.
+        """
+        s = self.state
+        if s.pending is None:
+            raise RuntimeError("resample() replaces rows of the batch of ask(); call ask() "
+                               "first")
+        rows = np.asarray(rows)
+        size = s.pending.shape[0]
+        if (rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer)
+                or np.any((rows < 0) | (rows >= size)) or np.unique(rows).size != rows.size):
+            raise ValueError(f"rows must be distinct row indices of the batch, 0..{size - 1};"
+                             f" got {rows!r}")
+        if rows.size:
+            X = s.pending.copy()
+            X[rows] = self.model.sample(rows.size, s.rng)
+            s.pending = X
+            s.nfev += int(rows.size)
+            s.replaced += int(rows.size)
+        return s.pending.copy()
 
     def tell(self, X: np.ndarray, fX: np.ndarray) -> None:
         """Update the model from the sample X and its values f(X).
 
-        Raw values update the best point; shaped values drive the step.  Rows whose value
-        is non-finite are handled by the ``invalid`` policy and never enter an estimate.
+        Raw values update the best point; shaped values drive the step.  Everything is
+        checked before anything changes: X's shape, finite entries (±1 on binary models),
+        fX's shape, and failed rows (NaN, ±inf) under the ``invalid`` policy — ``"raise"``
+        raises :class:`~relax.evaluate.EvaluationError` with the partial result and leaves
+        the state (and the pending batch) as it was; ``"worst"`` and ``"resample"`` rank
+        the rows last and keep them out of every estimate.  A numerical failure of the step
+        itself skips the step (the model stays as it was) and is counted.
         """
         s = self.state
-        X = np.asarray(X, dtype=float)
-        n = s.termination.n
-        if X.ndim != 2 or X.shape[1] != n:
-            raise ValueError(f"X must have shape (size, {n}); got {X.shape}")
-        fX = np.asarray(fX, dtype=float)
-        if fX.shape != (X.shape[0],):
-            raise ValueError(f"fX must have shape ({X.shape[0]},) to match X; got {fX.shape}")
-        ev = check_values(fX, X, self.invalid)
+        X, fX = self._checked(X, fX)
+        try:
+            ev = check_values(fX, X, "raise" if self.invalid == "raise" else "worst")
+        except EvaluationError as error:
+            error.result, error.optimizer = self.partial_result(X, fX, str(error)), self
+            raise
+        rho, kl = self._step(X, ev.values, ev.valid)
+        failed = s.replaced + len(ev.failures)
         s.nfev += X.shape[0]
+        s.failed += failed
+        s.pending, s.replaced = None, 0
         improved = self._track_best(X, ev.values, ev.valid)
-        if ev.valid.sum() >= 2:
-            rho, kl = s.search.tell(X, ev.values, ev.valid, s.t)
-        else:
-            rho, kl, s.skipped = 0.0, 0.0, s.skipped + 1
         s.t += 1
         s.termination.record(ev.values[ev.valid], improved)
-        self._record(ev.values[ev.valid], rho, kl, X)
+        self._record(ev.values[ev.valid], rho, kl, X, failed)
+
+    def _checked(self, X, fX) -> tuple[np.ndarray, np.ndarray]:
+        """X and fX as float arrays of matching shapes, X finite (and ±1 on a binary
+        model); a ValueError naming the first problem otherwise."""
+        n = self.state.termination.n
+        try:
+            X = np.asarray(X, dtype=float)
+            fX = np.asarray(fX, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"X and fX must be numeric arrays: {e}") from None
+        if X.ndim != 2 or X.shape[1] != n:
+            raise ValueError(f"X must have shape (size, {n}); got {X.shape}")
+        if fX.shape != (X.shape[0],):
+            raise ValueError(f"fX must have shape ({X.shape[0]},) to match X; got {fX.shape}")
+        if X.shape[0] < 1:
+            raise ValueError("X must hold at least one row")
+        validate.X_rows(X, self.model.domain)
+        return X, fX
+
+    def _step(self, X, values, valid) -> tuple[float, float]:
+        """The search's step from the valid rows, or (0, 0) when fewer than two are valid or
+        the step fails numerically (then the search is restored as it was)."""
+        s = self.state
+        if valid.sum() < 2:
+            s.skipped += 1
+            return 0.0, 0.0
+        scale = 0
+        if isinstance(self.step, TrustRegion) and self.shaping != "ranks":
+            values, scale = unit_scale(values)  # same step, no under/overflow
+        before = _snapshot(s.search)
+        try:
+            rho, kl = s.search.tell(X, values, valid, s.t)
+        except NUMERICAL_ERRORS as e:
+            s.search, s.skipped, s.step_error = before, s.skipped + 1, repr(e)
+            return 0.0, 0.0
+        return float(np.ldexp(rho, -scale)) if scale else rho, kl
 
     def _track_best(self, X, values, valid) -> bool:
         """Update the best point; True when the best f decreased."""
@@ -267,11 +365,13 @@ class Optimizer:
             return True
         return False
 
-    def _record(self, finite_values, rho, kl, X) -> None:
+    def _record(self, finite_values, rho, kl, X, failed) -> None:
         s = self.state
-        mean_f = float(np.mean(finite_values)) if finite_values.size else np.nan
+        scaled, e = unit_scale(finite_values)
+        mean_f = float(np.ldexp(np.mean(scaled), e)) if finite_values.size else np.nan
         s.history.append({"nfev": s.nfev, "best_f": s.best_f, "mean_f": mean_f, "rho": rho,
-                          "kl": kl, "spread": s.search.spread(X), **s.search.trace()})
+                          "kl": kl, "spread": s.search.spread(X), "failed": failed,
+                          **s.search.trace()})
 
     # ------------------------------------------------------------- stopping
     def stop(self) -> dict[str, str]:
@@ -298,10 +398,15 @@ class Optimizer:
 
         ``x``/``fun`` are the best point seen and its value, ``model`` the current
         distribution, ``history`` a dict of per-iteration arrays (views, O(1) to build):
-        nfev, best_f, mean_f, rho, kl, spread, and for the adaptive Gaussian search sigma
-        (and, for n ≤ 200, axes — the sorted principal standard deviations — and mean).
-        ``success`` is True when the target is reached (if one is set), otherwise when a
-        convergence rule holds (tolfun, tolx, tolspread, noeffect) after valid points.
+        nfev, best_f, mean_f, rho, kl, spread, failed (failed evaluations of the
+        iteration), and for the adaptive Gaussian search sigma (and, for n ≤ 200, axes —
+        the sorted principal standard deviations — and mean); ``nfailed`` counts the
+        failed evaluations and ``nskipped`` the skipped steps.
+
+        ``success`` is honest: with a target it means exactly that the best f reached it;
+        without one, that a convergence rule holds (tolfun, tolx, tolspread, noeffect) and
+        some evaluation was valid.  The message says why a run failed: a missed target, or
+        that every evaluation failed.
         """
         s = self.state
         reasons = self.stop()
@@ -309,31 +414,75 @@ class Optimizer:
             success = s.best_f <= self.target
         else:
             success = np.isfinite(s.best_f) and any(r in reasons for r in CONVERGED)
-        message = "; ".join(reasons.values()) or "running (no stopping criterion met)"
+        notes = list(reasons.values()) or ["running (no stopping criterion met)"]
+        if s.nfev and not np.isfinite(s.best_f):
+            notes.insert(0, f"no valid evaluation: all {s.nfev} evaluations failed")
+        elif self.target is not None and not success and reasons:
+            notes.append(f"target f <= {self.target:g} not reached (best f = {s.best_f:.6g})")
         return OptimizeResult(
             x=s.best_x, fun=s.best_f, nfev=s.nfev, nit=s.t, success=bool(success),
-            message=message, status=0 if success else 1, stop=reasons, model=self.model,
-            history=s.history.arrays(),
+            message="; ".join(notes), status=0 if success else 1, stop=reasons,
+            model=self.model, history=s.history.arrays(), nfailed=s.failed,
+            nskipped=s.skipped,
         )
+
+    def partial_result(self, X: np.ndarray, fX: np.ndarray, why: str) -> OptimizeResult:
+        """The result so far counting a batch that was evaluated but not told (a failure
+        under ``invalid="raise"``, an interruption): its valid rows count for the best
+        point and its rows for ``nfev``; ``success`` is False and the message ``why``."""
+        res = self.result()
+        values = np.asarray(fX, dtype=float)
+        finite = np.isfinite(values)
+        if finite.any():
+            i = int(np.argmin(np.where(finite, values, np.inf)))
+            if values[i] < res.fun:
+                res.x, res.fun = np.array(X[i], dtype=float), float(values[i])
+        res.nfev += int(values.size)
+        res.update(success=False, status=1, message=why)
+        return res
 
     # ---------------------------------------------------------- checkpoints
     def save(self, path: str | Path) -> None:
-        """Pickle the whole optimizer (state and settings) to ``path``, atomically."""
-        path = Path(path)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(pickle.dumps(self))
-        tmp.replace(path)
+        """Checkpoint the whole optimizer (state, settings, pending batch) to ``path``:
+        a pickle written atomically (fsync and rename, :mod:`relax.checkpoint`)."""
+        checkpoint.write(path, self)
 
     @staticmethod
     def load(path: str | Path) -> Optimizer:
-        """An optimizer saved by :meth:`save`; it continues exactly where it stopped."""
-        opt = pickle.loads(Path(path).read_bytes())
-        if not isinstance(opt, Optimizer):
-            raise ValueError(f"{path} does not hold a relax Optimizer")
-        return opt
+        """The optimizer of a checkpoint (:meth:`save`, ``minimize(checkpoint=...)``,
+        ``relax run --checkpoint``); it continues exactly where it stopped.  Checkpoints
+        are pickles: load only files you trust."""
+        return checkpoint.read(path).optimizer
 
 
 def _int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
+    return validate.integer(name, value, minimum)
+
+
+def _theta_max(value) -> float:
+    """theta_max: finite, > 0 and with tanh(theta_max) < 1 in floating point."""
+    value = validate.real("theta_max", value, low=0.0, low_open=True)
+    if not np.tanh(value) < 1.0:
+        raise ValueError(f"theta_max must be small enough that tanh(theta_max) < 1 (at most "
+                         f"19); got {value!r}")
+    return value
+
+
+def _check_binary_start(model: ExponentialFamily, theta_max: float) -> None:
+    """A binary model must start inside |θ_i| ≤ theta_max, where no probability rounds
+    to 0 or 1."""
+    worst = float(np.max(np.abs(model.theta)))
+    if worst > theta_max:
+        raise ValueError(
+            f"model has |theta_i| up to {worst:g} > theta_max = {theta_max:g}: probabilities "
+            "that round to 0 or 1 cannot be optimized; start from a model inside the bound "
+            "or raise theta_max (at most 19)")
+
+
+def _snapshot(search):
+    """A copy of the search that a failed step cannot touch: searches replace their
+    arrays rather than write into them, so copying the search and its frame suffices."""
+    twin = copy.copy(search)
+    if hasattr(search, "frame"):
+        twin.frame = copy.copy(search.frame)
+    return twin

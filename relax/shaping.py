@@ -15,6 +15,16 @@ w_r ∝ log(μ + ½) − log r (r = 1..μ), normalized to Σ w = 1, the rest 0; 
 share the average of their weights (IGO's tie rule).  With these, the natural-η step
 η ← η − ρ g_θ = η + ρ Σ_r w_r (T(x_{r:N}) − η) is the CMA-ES rank-μ update on a Gaussian
 and the PBIL update on a Bernoulli model.
+
+Scale.  ``"raw"`` and ``"centered"`` are the textbook quantities at the scale of f (a fixed
+ρ then moves by ρ times a gradient of F, which the Monte Carlo flows rely on); they are
+computed on f divided by a power of two, so that no intermediate overflows or underflows
+for |f| anywhere in [1e-300, 1e300].  ``"standardized"`` and ``"ranks"`` do not depend on
+the scale of f at all.  :func:`unit_scale` divides f by the power of two 2^e nearest above
+max |f| — an exact operation that changes no ratio — which the optimizer applies before a
+trust-region step: that step depends only on the direction, never on its length, so it is
+unchanged, while its quadratic form can no longer underflow to 0 (ρ = ∞) or overflow to ∞
+(ρ = 0) when f is around 1e-200 or 1e300.
 """
 
 from __future__ import annotations
@@ -60,12 +70,28 @@ def shape(fX: np.ndarray, method: str = "ranks") -> np.ndarray:
         return -tied_rank_weights(fX)
     if method == "raw":
         return fX / N
+    if method not in SHAPINGS:
+        raise ValueError(f"shaping must be one of {', '.join(map(repr, SHAPINGS))}; "
+                         f"got {method!r}")
     if N < 2:
         raise ValueError(f"shaping={method!r} needs at least 2 samples")
-    centred = (fX - fX.mean()) / (N - 1)
+    g, e = unit_scale(fX)
+    centred = (g - g.mean()) / (N - 1)
     if method == "centered":
-        return centred
-    if method == "standardized":
-        s = fX.std(ddof=1)
-        return centred / s if s > 0 else np.zeros(N)
-    raise ValueError(f"shaping must be one of {', '.join(map(repr, SHAPINGS))}; got {method!r}")
+        return np.ldexp(centred, e)
+    s = g.std(ddof=1)
+    return centred / s if s > 0 else np.zeros(N)
+
+
+def unit_scale(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(values · 2⁻ᵉ, e)`` with 2^e the power of two just above max |finite value|
+    (so the finite results lie in (−1, 1)); e = 0 when no value is finite and non-zero.
+    Exact: multiplying by a power of two rounds nothing (bar values 2^1000 times smaller
+    than the largest, which become 0)."""
+    values = np.asarray(values, dtype=float)
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    if top == 0.0:
+        return values, 0
+    e = int(np.frexp(top)[1])
+    return np.ldexp(values, -e), e

@@ -130,7 +130,7 @@ def test_result_and_history_shape(adapt):
     r = relax.minimize(sphere, DiagonalGaussian(np.ones(3), 1.0), maxiter=30, seed=0,
                        vectorized=True, adapt=adapt)
     assert r.nit == 30 and "maxiter" in r.stop and not r.success
-    base = {"nfev", "best_f", "mean_f", "rho", "kl", "spread"}
+    base = {"nfev", "best_f", "mean_f", "rho", "kl", "spread", "failed"}
     if adapt == "none":
         assert set(r.history) == base
     else:
