@@ -206,7 +206,7 @@ def _checkpointer(checkpoint, every, evaluator: Evaluator, max_resamples: int):
         f = None
     return checkpoints.Checkpointer(checkpoint, every, f=f, vectorized=evaluator.vectorized,
                                     workers=evaluator.workers, timeout=evaluator.timeout,
-                                    max_resamples=max_resamples, every=every)
+                                    max_resamples=max_resamples, checkpoint_every=every)
 
 
 def run(opt: Optimizer, f: Callable, *, vectorized: bool = False,
@@ -335,7 +335,7 @@ def resume(path: str | Path, f: Callable | None = None, *, vectorized: bool | No
     if max_resamples is None:
         max_resamples = context.get("max_resamples", MAX_RESAMPLES)
     if checkpoint_every is None:
-        checkpoint_every = context.get("every")
+        checkpoint_every = context.get("checkpoint_every")
     return run(saved.optimizer, f, vectorized=vectorized, callback=callback, workers=workers,
                executor=executor, timeout=timeout, max_resamples=max_resamples,
                checkpoint=path if checkpoint is None else checkpoint,

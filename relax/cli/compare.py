@@ -1,11 +1,20 @@
-"""``relax compare``: the four gradient × param combinations (or a chosen set) over seeds."""
+"""``relax compare``: the four gradient × param combinations (or a chosen set) over seeds.
+
+Runs go to a pool of worker processes (``--jobs``).  A run that raises is reported as
+failed and the others go on; a run lost with its worker (killed, out of memory) is run once
+more on a new pool.  Ctrl-C (or SIGTERM) prints the table of the runs finished so far and
+exits with status 130.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import signal
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import replace
 
 import click
@@ -68,41 +77,90 @@ def one_run(job: dict) -> dict:
             "seconds": time.perf_counter() - start, "history": res.history}
 
 
-def run_all(jobs: list[dict], workers: int, counter: Counter) -> list[dict]:
+def failed_run(job: dict, error: BaseException) -> dict:
+    """The record of a run that raised (or was lost twice with its worker)."""
+    method: Method = job["method"]
+    return {"method": f"{method.gradient}-{method.param}", "seed": job["seed"],
+            "fun": math.nan, "nfev": 0, "reached": False, "seconds": 0.0, "history": None,
+            "error": f"{type(error).__name__}: {error}"}
+
+
+def run_all(jobs: list[dict], workers: int, counter: Counter,
+            work: Callable[[dict], dict] = one_run) -> tuple[list[dict | None], bool]:
     """Every job, on ``workers`` processes, in the order of ``jobs`` whatever the order of
-    completion; ``counter`` advances as each one finishes."""
-    def done(r: dict) -> None:
-        counter.advance(f"{r['method']} seed {r['seed']}: f = {r['fun']:.4g} after "
-                        f"{r['nfev']} evaluations")
-
-    if workers == 1 or len(jobs) == 1:
-        out = []
-        for job in jobs:
-            out.append(one_run(job))
-            done(out[-1])
-        return out
+    completion; ``counter`` advances as each one finishes.  Returns the records (None for
+    runs not finished) and whether Ctrl-C/SIGTERM stopped it early."""
     results: list[dict | None] = [None] * len(jobs)
-    with ProcessPoolExecutor(workers) as pool:
-        futures = {pool.submit(one_run, job): i for i, job in enumerate(jobs)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done(results[futures[future]])
-    return results
+
+    def done(i: int, record: dict) -> None:
+        results[i] = record
+        end = (f"failed: {record['error']}" if "error" in record
+               else f"f = {record['fun']:.4g} after {record['nfev']} evaluations")
+        counter.advance(f"{record['method']} seed {record['seed']}: {end}")
+
+    try:
+        if workers == 1 or len(jobs) == 1:
+            for i, job in enumerate(jobs):
+                try:
+                    done(i, work(job))
+                except Exception as e:  # noqa: BLE001 - one failed run spoils no other
+                    done(i, failed_run(job, e))
+        else:
+            run_pool(jobs, workers, work, done)
+    except KeyboardInterrupt:
+        return results, True
+    return results, False
 
 
-def summarize(runs: list[dict], methods: list[str]) -> list[dict]:
-    """Per method: success rate, median evaluations to target (successful runs), median
-    final f, median seconds, and the seeds."""
+def run_pool(jobs: list[dict], workers: int, work: Callable, done: Callable) -> None:
+    """The jobs on relax's own process pool: a job lost with its worker is submitted once
+    more (to a new pool), a job that raises is a failed run; Ctrl-C kills the workers."""
+    from relax.executors import OwnPool, is_lost
+
+    pool = OwnPool(workers)
+    tries = dict.fromkeys(range(len(jobs)), 1)
+    try:
+        pending = {i: pool.executor().submit(work, job) for i, job in enumerate(jobs)}
+        while pending:
+            wait(list(pending.values()), return_when=FIRST_COMPLETED)
+            again = []
+            for i, future in list(pending.items()):
+                if not future.done():
+                    continue
+                del pending[i]
+                error = future.exception()
+                if error is None:
+                    done(i, future.result())
+                elif is_lost(error) and tries[i] < 2:
+                    again.append(i)
+                else:
+                    done(i, failed_run(jobs[i], error))
+            for i in again:
+                tries[i] += 1
+                pending[i] = pool.executor().submit(work, jobs[i])
+    except BaseException:
+        pool.kill()
+        raise
+    pool.close()
+
+
+def summarize(runs: list[dict | None], methods: list[str]) -> list[dict]:
+    """Per method with a finished run: success rate (failed runs count as unsuccessful),
+    median evaluations to target (successful runs), median final f and seconds (runs that
+    did not fail), the seeds and the number of failed runs."""
     rows = []
     for m in methods:
-        rs = [r for r in runs if r["method"] == m]
-        ok = [r["nfev"] for r in rs if r["reached"]]
+        rs = [r for r in runs if r is not None and r["method"] == m]
+        if not rs:
+            continue
+        fine = [r for r in rs if "error" not in r]
+        ok = [r["nfev"] for r in fine if r["reached"]]
         rows.append({
-            "method": m, "runs": len(rs), "seeds": [r["seed"] for r in rs],
-            "success": len(ok) / len(rs),
+            "method": m, "runs": len(rs), "failed": len(rs) - len(fine),
+            "seeds": [r["seed"] for r in rs], "success": len(ok) / len(rs),
             "median_nfev_to_target": float(np.median(ok)) if ok else None,
-            "median_final_f": float(np.median([r["fun"] for r in rs])),
-            "median_seconds": float(np.median([r["seconds"] for r in rs])),
+            "median_final_f": float(np.median([r["fun"] for r in fine])) if fine else None,
+            "median_seconds": float(np.median([r["seconds"] for r in fine])) if fine else None,
         })
     return rows
 
@@ -111,14 +169,16 @@ def print_table(title: str, rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    failures = any(r["failed"] for r in rows)
     table = Table(title=title)
     for col in ("method", "success", "median evals to target", "median final f",
-                "median s"):
+                "median s", *(["failed runs"] if failures else [])):
         table.add_column(col, justify="left" if col == "method" else "right")
     for r in rows:
-        nfev = r["median_nfev_to_target"]
+        nfev, f, sec = r["median_nfev_to_target"], r["median_final_f"], r["median_seconds"]
         table.add_row(r["method"], f"{r['success']:.0%}", "-" if nfev is None else f"{nfev:.0f}",
-                      f"{r['median_final_f']:.4g}", f"{r['median_seconds']:.2f}")
+                      "-" if f is None else f"{f:.4g}", "-" if sec is None else f"{sec:.2f}",
+                      *([str(r["failed"])] if failures else []))
     Console().print(table)
 
 
@@ -165,14 +225,19 @@ def compare(problem, dim, methods, seeds, instance_seed, problem_options, maxfev
     jobs_list = [{**shared, "seed": s, "method": replace(base, gradient=g, param=p)}
                  for g, p in chosen for s in range(seeds)]
     counter = Counter(f"{prob.name}[{prob.dim}]", len(jobs_list), quiet=quiet)
-    runs = run_all(jobs_list, jobs or os.cpu_count() or 1, counter)
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop as Ctrl-C
+    try:
+        runs, interrupted = run_all(jobs_list, jobs or os.cpu_count() or 1, counter)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     counter.close()
     names = [f"{g}-{p}" for g, p in chosen]
     rows = summarize(runs, names)
-    if figure is not None:
+    if figure is not None and not interrupted:
         from relax.plot import compare_figure
 
-        compare_figure({m: [r["history"] for r in runs if r["method"] == m] for m in names},
+        compare_figure({m: [r["history"] for r in runs if r is not None and r["method"] == m
+                            and r["history"] is not None] for m in names},
                        optimum=prob.optimum, path=figure, dpi=dpi,
                        title=f"{prob.name}, n = {prob.dim}: {base.kind(prob.domain)} model, "
                              f"seeds 0-{seeds - 1}")
@@ -181,3 +246,16 @@ def compare(problem, dim, methods, seeds, instance_seed, problem_options, maxfev
     else:
         print_table(f"{prob.name} n={prob.dim}, {seeds} seeds, target "
                     f"{default_target(prob, target)}", rows)
+    report_failures(runs, interrupted)
+
+
+def report_failures(runs: list[dict | None], interrupted: bool) -> None:
+    """Failed runs on stderr; after Ctrl-C/SIGTERM, how many runs finished, and exit 130."""
+    for r in runs:
+        if r is not None and "error" in r:
+            click.echo(f"{r['method']} seed {r['seed']} failed: {r['error']}", err=True)
+    if interrupted:
+        finished = sum(r is not None for r in runs)
+        click.echo(f"interrupted: the table has the {finished} of {len(runs)} runs that "
+                   "finished", err=True)
+        raise click.exceptions.Exit(130)

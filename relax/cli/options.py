@@ -133,3 +133,36 @@ format_option = click.option(
 dpi_option = click.option(
     "--dpi", type=click.IntRange(50, 1200), default=200, show_default=True,
     help="Resolution of PNG figures (and of the raster parts of PDF/SVG).")
+
+
+def execution_options(f: Callable) -> Callable:
+    """--workers, --scheduler, --timeout and --invalid: where f runs and what a failed
+    evaluation does (see relax.evaluate)."""
+    return apply_options([
+        click.option("--workers", type=click.IntRange(1), default=None,
+                     help="Evaluate f on a pool of this many processes (results identical "
+                          "to a serial run)."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Evaluate f on a Dask cluster, e.g. tcp://10.0.0.5:8786 (needs "
+                          "relax[distributed])."),
+        click.option("--timeout", type=click.FloatRange(0, min_open=True), default=None,
+                     help="Seconds one evaluation may take (with --workers or --scheduler)."),
+        click.option("--invalid", type=click.Choice(["raise", "worst", "resample"]),
+                     default="raise", show_default=True,
+                     help="A failed evaluation (an error, NaN, a lost worker, a timeout): "
+                          "stop with the best so far, rank it last, or draw a new point."),
+    ], f)
+
+
+def checkpoint_options(f: Callable) -> Callable:
+    """--checkpoint, --checkpoint-every and --resume."""
+    return apply_options([
+        click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+                     help="Write a checkpoint here (atomically) every --checkpoint-every "
+                          "iterations, at the end and on Ctrl-C/SIGTERM."),
+        click.option("--checkpoint-every", type=click.IntRange(1), default=None,
+                     help="Iterations between checkpoints [default: at most one a minute]."),
+        click.option("--resume", type=click.Path(dir_okay=False), default=None,
+                     help="Continue the run checkpointed in this file (same result as "
+                          "without the interruption); checkpoints go on to it."),
+    ], f)
