@@ -158,6 +158,9 @@ class Batch:
         self.done: set[int] = set()
 
     def submit(self, rows) -> None:
+        rows = list(rows)
+        if not rows:
+            return
         executor = self.backend.executor()
         now = time.monotonic()
         for i in rows:
@@ -219,15 +222,27 @@ class Batch:
                 again.append(i)
         self.submit(again)
 
+    def window(self) -> int:
+        """How many rows may be in flight: all of them, except on relax's own pool under a
+        timeout, where one per worker (so that a row's clock starts when a worker takes
+        it, not while it waits in the pool's queue)."""
+        if self.timeout is not None and self.backend.owned:
+            return self.backend.workers
+        return self.X.shape[0]
+
     def run(self) -> Evaluation:
-        self.submit(range(self.X.shape[0]))
+        size = self.X.shape[0]
+        queue = iter(range(size))
+        self.submit(next(queue) for _ in range(min(self.window(), size)))
         poll = None if self.timeout is None else min(0.1, self.timeout / 4)
-        while len(self.done) < self.X.shape[0]:
+        while len(self.done) < size:
             pending = [f for i, f in self.futures.items() if i not in self.done]
             wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
             for i, future in list(self.futures.items()):
                 if i not in self.done and future.done():
                     self.settle(i)
+            free = self.window() - sum(i not in self.done for i in self.futures)
+            self.submit([i for _, i in zip(range(free), queue, strict=False)])
             if self.timeout is not None and self.expire(time.monotonic()) \
                     and self.backend.owned:
                 self.backend.kill()
