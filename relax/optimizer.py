@@ -351,6 +351,8 @@ class Optimizer:
         before = _snapshot(s.search)
         try:
             rho, kl = s.search.tell(X, values, valid, s.t)
+            if self.adapt != "cma":  # plain steps of any size: check where they landed
+                _check_landed(s.search.model)
         except NUMERICAL_ERRORS as e:
             s.search, s.skipped, s.step_error = before, s.skipped + 1, repr(e)
             return 0.0, 0.0
@@ -477,6 +479,14 @@ def _check_binary_start(model: ExponentialFamily, theta_max: float) -> None:
             f"model has |theta_i| up to {worst:g} > theta_max = {theta_max:g}: probabilities "
             "that round to 0 or 1 cannot be optimized; start from a model inside the bound "
             "or raise theta_max (at most 19)")
+
+
+def _check_landed(model: ExponentialFamily) -> None:
+    """A ValueError when a step left the family: θ (and η, when it is exact) must be
+    finite.  (A fixed ρ times a gradient of f ≈ 1e300 can overflow.)"""
+    if not np.all(np.isfinite(model.theta)) or (model.exact
+                                                 and not np.all(np.isfinite(model.eta))):
+        raise ValueError("the step left the family (parameters overflowed)")
 
 
 def _snapshot(search):
