@@ -113,35 +113,54 @@ def run_all(jobs: list[dict], workers: int, counter: Counter,
 
 
 def run_pool(jobs: list[dict], workers: int, work: Callable, done: Callable) -> None:
-    """The jobs on relax's own process pool: a job lost with its worker is submitted once
-    more (to a new pool), a job that raises is a failed run; Ctrl-C kills the workers."""
-    from relax.executors import OwnPool, is_lost
+    """The jobs on relax's own process pool; a job that raises is a failed run.  A dead
+    worker takes every job in flight with it: those are run again afterwards one at a time
+    (on a new pool), so that only a job that kills its worker itself ends as a failed run.
+    Ctrl-C kills the workers."""
+    from relax.executors import OwnPool
 
     pool = OwnPool(workers)
-    tries = dict.fromkeys(range(len(jobs)), 1)
     try:
-        pending = {i: pool.executor().submit(work, job) for i, job in enumerate(jobs)}
-        while pending:
-            wait(list(pending.values()), return_when=FIRST_COMPLETED)
-            again = []
-            for i, future in list(pending.items()):
-                if not future.done():
-                    continue
-                del pending[i]
-                error = future.exception()
-                if error is None:
-                    done(i, future.result())
-                elif is_lost(error) and tries[i] < 2:
-                    again.append(i)
-                else:
-                    done(i, failed_run(jobs[i], error))
-            for i in again:
-                tries[i] += 1
-                pending[i] = pool.executor().submit(work, jobs[i])
+        lost = settle(pool, {i: pool.executor().submit(work, job) for i, job in enumerate(jobs)},
+                      jobs, done)
+        for i in lost:
+            for j in settle(pool, {i: pool.executor().submit(work, jobs[i])}, jobs, done):
+                done(j, failed_run(jobs[j], WorkerKilled()))
     except BaseException:
         pool.kill()
         raise
     pool.close()
+
+
+class WorkerKilled(RuntimeError):
+    """The run killed its worker process (it died even when it ran alone)."""
+
+    def __str__(self) -> str:
+        return "the run killed its worker process (a crash, os._exit or out of memory)"
+
+
+def settle(pool, pending: dict, jobs: list[dict], done: Callable) -> list[int]:
+    """Wait for the futures ``{job index: future}``: report finished and failed runs,
+    return the indices of the jobs lost with a worker (in order)."""
+    from relax.executors import is_lost
+
+    lost = []
+    while pending:
+        wait(list(pending.values()), return_when=FIRST_COMPLETED)
+        for i, future in list(pending.items()):
+            if not future.done():
+                continue
+            del pending[i]
+            error = future.exception()
+            if error is None:
+                done(i, future.result())
+            elif is_lost(error):
+                lost.append(i)
+            else:
+                done(i, failed_run(jobs[i], error))
+    if lost:
+        pool.kill()  # broken: the next submit builds a new pool
+    return sorted(lost)
 
 
 def summarize(runs: list[dict | None], methods: list[str]) -> list[dict]:
