@@ -85,7 +85,7 @@ class OwnPool:
         self._pool: ProcessPoolExecutor | None = None
 
     def executor(self) -> ProcessPoolExecutor:
-        if self._pool is not None and getattr(self._pool, "_broken", False):
+        if self._pool is not None and getattr(self._pool, "_broken", False):  # a worker died
             self.kill()
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, initializer=_ignore_sigint)
@@ -96,6 +96,8 @@ class OwnPool:
         pool, self._pool = self._pool, None
         if pool is None:
             return
+        # ProcessPoolExecutor keeps its worker processes in _processes and offers no public
+        # way to stop a running task before Python 3.14 (terminate_workers).
         processes = list((getattr(pool, "_processes", None) or {}).values())
         for p in processes:
             if p.is_alive():

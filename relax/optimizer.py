@@ -166,6 +166,9 @@ class Optimizer:
         Seed of the single ``numpy.random.Generator`` used for every draw.
     """
 
+    #: The model's domain, "real" or "binary" (None in optimizers pickled before it was kept).
+    domain: str | None = None
+
     def __init__(self, model: ExponentialFamily, *, gradient: str = "natural",
                  param: str = "auto", adapt: str = "auto", mirrored: bool = True,
                  popsize: int | None = None,
@@ -194,6 +197,7 @@ class Optimizer:
         self.maxiter = validate.optional_integer("maxiter", maxiter, 1)
         self.maxfev = validate.optional_integer("maxfev", maxfev, 1)
         self.target = validate.target(target)
+        self.domain = model.domain  # read by tell without building the model
         binary = model.domain == "binary"
         if binary:
             _check_binary_start(model, self.theta_max)
@@ -335,7 +339,7 @@ class Optimizer:
             raise ValueError(f"fX must have shape ({X.shape[0]},) to match X; got {fX.shape}")
         if X.shape[0] < 1:
             raise ValueError("X must hold at least one row")
-        validate.X_rows(X, self.model.domain)
+        validate.X_rows(X, self.domain or self.model.domain)
         return X, fX
 
     def _step(self, X, values, valid) -> tuple[float, float]:
