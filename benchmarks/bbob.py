@@ -396,6 +396,9 @@ def parser() -> argparse.ArgumentParser:
                    "(default benchmarks/RESULTS.md, none with --quick)")
     p.add_argument("--no-write", action="store_true", help="print only")
     p.add_argument("--raw", help="write the per-run records to this JSON file")
+    p.add_argument("--from-raw", nargs="+", metavar="RAW",
+                   help="run nothing: build the table from the records of earlier --raw files "
+                        "(e.g. a grid run in parts); their commands are listed")
     p.add_argument("--quick", action="store_true",
                    help="tiny default grid for a smoke test: " + " ".join(
                        f"--{k} {v}" for k, v in QUICK.items()))
@@ -460,6 +463,16 @@ def report(records: list[dict], args: argparse.Namespace, argv: list[str]) -> st
             + provenance("bbob.py", argv, ["relax", "cma", "cmaes", "cocoex", "numpy"]))
 
 
+def load_raw(paths: list[str]) -> tuple[list[dict], list[str]]:
+    """The records of several ``--raw`` files and the command of each (as a string)."""
+    records, commands = [], []
+    for path in paths:
+        data = json.loads(Path(path).read_text())
+        records += data["records"]
+        commands.append("python benchmarks/bbob.py " + " ".join(data["command"]))
+    return records, commands
+
+
 def fmt_ids(ids: list[int]) -> str:
     """[1, 2, 3, 7] → "1-3, 7"."""
     runs: list[list[int]] = []
@@ -475,11 +488,18 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     p = parser()
     args = resolve(p.parse_args(argv), p)
-    tasks = tasks_for(args)
-    check_relax_restarts(tasks, p)
     out = results_path(args.results, args.quick, args.no_write)
-    records = sorted(run_all(tasks, args.jobs),
-                     key=lambda r: (r["function"], r["dim"], r["instance"], r["method"]))
+    if args.from_raw:
+        records, commands = load_raw(args.from_raw)
+        args.functions = sorted({r["function"] for r in records})
+        args.instances = sorted({r["instance"] for r in records})
+        argv = argv + [f"(records of: {'; '.join(commands)})"]
+    else:
+        tasks = tasks_for(args)
+        check_relax_restarts(tasks, p)
+        records = run_all(tasks, args.jobs)
+    records = sorted(records, key=lambda r: (r["function"], r["dim"], r["instance"],
+                                             r["method"]))
     text = report(records, args, argv)
     print("\n" + text)
     if args.raw:

@@ -110,7 +110,8 @@ class AdaptiveSearch:
             return None
         if not f.full:
             return np.sort(f.D)
-        return np.sqrt(np.maximum(np.linalg.eigvalsh(f.covariance() / f.sigma**2), 0.0))
+        # D C D = (D B diag(axes))(D B diag(axes))ᵀ at the decomposition just made
+        return np.sort(np.linalg.svd(f.D[:, None] * f.B * f.axes, compute_uv=False))
 
     def spread(self, X) -> float:
         return float(np.sqrt(np.max(self.frame.variances())))
