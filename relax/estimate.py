@@ -7,9 +7,12 @@ unchanged.
 from __future__ import annotations
 
 import numpy as np
+from scipy import linalg
 from scipy.sparse.linalg import LinearOperator, cg
 
-DENSE_MAX_K = 512
+from relax.threads import BLAS_PIN_N, single_thread_blas
+
+DENSE_MAX_K = 2048
 
 
 def cov_f_T(weights: np.ndarray, T: np.ndarray, eta: np.ndarray) -> np.ndarray:
@@ -35,40 +38,84 @@ def solve_empirical_fisher(
 ) -> np.ndarray:
     """Solve (Cov̂(T,T) + λI) x = g with Cov̂ = T_cᵀT_c/(N − 1), T_c = T − T̄.
 
-    The ridge is relative: λ = ridge · (mean diagonal of Cov̂), floored at 1e-300 so a
-    collapsed sample still gives a finite answer.  ``method``:
-
-    - ``"dense"``: form the k×k matrix, Cholesky solve (small k);
-    - ``"woodbury"``: exact via the N×N system, x = (g − T_cᵀ(λ(N−1)I + T_cT_cᵀ)⁻¹T_c g)/λ,
-      the cheap choice when N < k;
-    - ``"cg"``: conjugate gradients on v ↦ T_cᵀ(T_c v)/(N−1) + λv, matrix-free;
-    - ``"auto"``: dense for k ≤ 512, Woodbury when N ≤ k, CG otherwise.
-
     This is Malagò's stochastic natural gradient (SNGD): the least-squares fit of f on
-    span(T) with a ridge.
+    span(T) with a ridge; :class:`EmpiricalFisher` (without shrinkage) does the work.
     """
-    T = np.asarray(T, dtype=float)
-    g = np.asarray(g, dtype=float)
-    N, k = T.shape
-    if N < 2:
-        raise ValueError("the empirical Fisher needs at least 2 samples")
-    if ridge < 0:
-        raise ValueError(f"ridge must be >= 0; got {ridge}")
-    Tc = T - T.mean(axis=0)
-    scale = float(np.sum(Tc * Tc)) / ((N - 1) * k)
-    lam = max(ridge * scale, 1e-300)
-    if method == "auto":
-        method = "dense" if k <= DENSE_MAX_K else ("woodbury" if N <= k else "cg")
-    if method == "dense":
-        C = Tc.T @ Tc / (N - 1)
-        C[np.diag_indices(k)] += lam
-        return np.linalg.solve(C, g)
-    if method == "woodbury":
-        K = Tc @ Tc.T
-        K[np.diag_indices(N)] += lam * (N - 1)
-        return (g - Tc.T @ np.linalg.solve(K, Tc @ g)) / lam
-    if method == "cg":
-        op = LinearOperator((k, k), matvec=lambda v: Tc.T @ (Tc @ v) / (N - 1) + lam * v)
-        x, info = cg(op, g, rtol=1e-10, atol=0.0, maxiter=10 * k)
+    return EmpiricalFisher(T, ridge=ridge, method=method).solve(np.asarray(g, dtype=float))
+
+
+class EmpiricalFisher:
+    """The empirical Fisher of a sample, factorized once and applied or solved many times.
+
+        Î = (1 − α) S + α Diag(S) + λ I,    S = T_cᵀT_c/(N − 1),  T_c = T − T̄,
+
+    ``shrinkage`` α ∈ [0, 1] pulls S towards its diagonal (the Fisher of independent
+    statistics, which is the exact Fisher of an Ising model at θ = 0): with N < k samples
+    S has rank < k and its pseudo-inverse returns the minimum-norm interpolant of the
+    weights, while the shrunk Î stays well posed and tends to S as N/k grows.
+    ``shrinkage="auto"`` is α = k/(N + k).  The ridge is relative, λ = ridge · mean diag S
+    (floored at 1e-300 so a collapsed sample still gives finite answers).
+
+    ``method``: ``"dense"`` (k×k Cholesky), ``"woodbury"`` (exact through the N×N system
+    I + U D⁻¹ Uᵀ, U = √((1−α)/(N−1)) T_c, D = α Diag S + λ I, the cheap choice when
+    N < k), ``"cg"`` (conjugate gradients on v ↦ Uᵀ(Uv) + Dv, Jacobi-preconditioned,
+    matrix-free); ``"auto"``: dense when k ≤ 64 or k ≤ min(N, 2048), Woodbury when
+    N < k and N ≤ 2048, CG otherwise.
+    Factorizations run with BLAS pinned to one thread (:mod:`relax.threads`).
+    """
+
+    def __init__(self, T: np.ndarray, *, ridge: float = 1e-6, shrinkage=0.0,
+                 method: str = "auto"):
+        T = np.asarray(T, dtype=float)
+        N, k = T.shape
+        if N < 2:
+            raise ValueError("the empirical Fisher needs at least 2 samples")
+        if ridge < 0:
+            raise ValueError(f"ridge must be >= 0; got {ridge}")
+        alpha = k / (N + k) if shrinkage == "auto" else float(shrinkage)
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"shrinkage must be 'auto' or in [0, 1]; got {shrinkage!r}")
+        Tc = T - T.mean(axis=0)
+        s = np.einsum("ij,ij->j", Tc, Tc) / (N - 1)
+        self.shrinkage = alpha
+        self.d = alpha * s + max(ridge * float(s.mean()), 1e-300)
+        self.U = Tc * np.sqrt((1.0 - alpha) / (N - 1))
+        if method == "auto":
+            method = ("dense" if k <= 64 or k <= min(N, DENSE_MAX_K)
+                      else "woodbury" if N < k and N <= DENSE_MAX_K else "cg")
+        if method not in ("dense", "woodbury", "cg"):
+            raise ValueError(f"method must be 'auto', 'dense', 'woodbury' or 'cg'; got {method!r}")
+        self.method = method
+        with single_thread_blas(max(N, k) >= BLAS_PIN_N):
+            self._factor = self._factorize()
+
+    def _factorize(self):
+        if self.method == "dense":
+            F = self.U.T @ self.U
+            F[np.diag_indices_from(F)] += self.d
+            return linalg.cho_factor(F, lower=True, check_finite=False)
+        if self.method == "woodbury":
+            V = self.U / self.d
+            K = V @ self.U.T
+            K[np.diag_indices_from(K)] += 1.0
+            return linalg.cho_factor(K, lower=True, check_finite=False)
+        return None
+
+    def apply(self, v: np.ndarray) -> np.ndarray:
+        """Î v."""
+        return self.U.T @ (self.U @ v) + self.d * v
+
+    def solve(self, g: np.ndarray) -> np.ndarray:
+        """Î⁻¹ g."""
+        if self.method == "dense":
+            return linalg.cho_solve(self._factor, g, check_finite=False)
+        if self.method == "woodbury":
+            y = g / self.d
+            return y - (self.U.T @ linalg.cho_solve(self._factor, self.U @ y,
+                                                     check_finite=False)) / self.d
+        k = g.size
+        op = LinearOperator((k, k), matvec=self.apply)
+        diag = np.einsum("ij,ij->j", self.U, self.U) + self.d
+        pre = LinearOperator((k, k), matvec=lambda r: r / diag)
+        x, _ = cg(op, g, rtol=1e-10, atol=0.0, maxiter=10 * k, M=pre)
         return x
-    raise ValueError(f"method must be 'auto', 'dense', 'woodbury' or 'cg'; got {method!r}")

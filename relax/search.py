@@ -20,8 +20,8 @@ import math
 import numpy as np
 
 from relax.adapt import Frame, Rates
-from relax.direction import eta_from_theta_gradient, needs_g_eta, select
-from relax.estimate import cov_f_T, solve_empirical_fisher
+from relax.direction import needs_g_eta, select
+from relax.estimate import EmpiricalFisher, cov_f_T
 from relax.frame import local_frame
 from relax.models import DiagonalGaussian, Gaussian
 from relax.models.base import ExponentialFamily
@@ -187,10 +187,12 @@ class FlatSearch:
     """g_θ = Σ ω_i (T(x_i) − η) from the flat statistics, g_η = I_θ⁻¹ g_θ when the
     direction needs it, and a step in chart θ or η (:func:`relax.step.take_step`)."""
 
-    def __init__(self, model, gradient, param, rule, shaping, fisher, ridge, theta_max):
+    def __init__(self, model, gradient, param, rule, shaping, fisher, ridge, theta_max,
+                 shrinkage="auto"):
         self.model = model
         self.gradient, self.param, self.rule, self.shaping = gradient, param, rule, shaping
         self.fisher, self.ridge, self.theta_max = fisher, ridge, theta_max
+        self.shrinkage = shrinkage
         self.chains = None
 
     def ask(self, popsize: int, rng: np.random.Generator) -> np.ndarray:
@@ -204,12 +206,10 @@ class FlatSearch:
         T = model.stats(X[valid])
         base = model.eta if model.exact else T.mean(axis=0)
         g_theta = cov_f_T(shaped_weights(values, valid, self.shaping), T, base)
-        g_eta = None
-        if needs_g_eta(self.gradient, self.param):
-            g_eta = eta_from_theta_gradient(model, g_theta, fisher=self.fisher, T=T,
-                                            ridge=self.ridge)
+        metric = self._metric(T)  # one factorization of the Fisher system per iteration
+        g_eta = metric.solve(g_theta) if needs_g_eta(self.gradient, self.param) else None
         d = select(self.gradient, self.param, g_theta, g_eta)
-        step = take_step(model, self.param, d, self.rule, t, self._metric(T),
+        step = take_step(model, self.param, d, self.rule, t, metric,
                          theta_max=self.theta_max)
         self.model = step.model
         return step.rho, step.kl
@@ -218,10 +218,8 @@ class FlatSearch:
         model = self.model
         if self.fisher == "exact":
             return Metric(model.fisher_vector, model.natural_from_vanilla)
-        Tc = T - T.mean(axis=0)
-        N = T.shape[0]
-        return Metric(lambda v: Tc.T @ (Tc @ v) / (N - 1),
-                      lambda g: solve_empirical_fisher(T, g, self.ridge))
+        fisher = EmpiricalFisher(T, ridge=self.ridge, shrinkage=self.shrinkage)
+        return Metric(fisher.apply, fisher.solve)
 
     def spread(self, X) -> float:
         if self.model.exact:

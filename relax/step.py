@@ -13,8 +13,13 @@ is halved until it lands on a valid model (backtracking).  Binary models additio
 |θ_i| ≤ ``theta_max`` (by clipping, in either chart), so that no probability is rounded to
 exactly 0 or 1.
 
-For models whose η is intractable (Ising with n > 20) a step in chart η is taken to first
-order: θ ← θ + I_θ⁻¹ Δη with the empirical Fisher.
+A step in chart η is taken exactly where the η chart is cheap and convex (independence
+models, k = n: the η-step is PBIL and stays inside the cube).  For models with
+interactions (Ising) it is taken to first order, θ ← θ + I_θ⁻¹ Δη = θ − ρ I_θ⁻¹ d, with the
+exact Fisher (n ≤ 20) or the empirical one: one solve per iteration instead of a
+moment-matching Newton iteration per trial step, and η stays strictly inside the marginal
+polytope because θ stays finite.  The Fisher system is solved once per step and the
+result reused by the trust region.
 """
 
 from __future__ import annotations
@@ -124,31 +129,30 @@ class Step:
     backtracks: int
 
 
-def _candidate(model, chart, d, rho, metric, theta_max):
-    """The model at ξ − ρd, or None if it is outside the family."""
-    if chart == "theta" or not model.exact:
-        delta = -rho * d if chart == "theta" else -rho * metric.solve(d)
-        theta = model.theta + delta
+def _exact_eta(model: ExponentialFamily, chart: str) -> bool:
+    """Whether a step in ``chart`` moves η itself (else θ, possibly to first order)."""
+    return chart == "eta" and model.exact and not (model.domain == "binary"
+                                                   and model.k > model.n)
+
+
+def _candidate(model, exact_eta, direction, rho, theta_max):
+    """The model at θ + ρ·direction (or η + ρ·direction when ``exact_eta``), or None
+    when it is outside the family."""
+    if exact_eta:
+        value = model.eta + rho * direction
         if model.domain == "binary":
-            theta = np.clip(theta, -theta_max, theta_max)
-        value, chart = theta, "theta"
-    else:
-        value = model.eta - rho * d
-        if model.domain == "binary" and model.k == model.n:
             bound = np.tanh(theta_max)
             value = np.clip(value, -bound, bound)
+    else:
+        value = model.theta + rho * direction
+        if model.domain == "binary":
+            value = np.clip(value, -theta_max, theta_max)
     if not np.all(np.isfinite(value)):
         return None
     try:
-        return model.from_param(chart, value)
+        return model.from_param("eta" if exact_eta else "theta", value)
     except ValueError:
         return None
-
-
-def _kl(model, new, metric, chart, d, rho) -> float:
-    if model.exact:
-        return model.kl(new)
-    return 0.5 * rho * rho * metric.quadratic(chart, d)
 
 
 def take_step(
@@ -167,12 +171,19 @@ def take_step(
     """
     if not np.any(d):
         return Step(model, 0.0, 0.0, 0)
+    exact_eta = _exact_eta(model, chart)
+    if chart == "theta":
+        direction, q = -d, float(d @ metric.apply(d))
+    else:
+        solved = metric.solve(d)  # I_θ⁻¹ d: the θ-direction of an η-step, solved once
+        direction, q = (-d if exact_eta else -solved), float(d @ solved)
 
     def candidate(rho):
-        new = _candidate(model, chart, d, rho, metric, theta_max)
-        return None if new is None else (new, _kl(model, new, metric, chart, d, rho))
+        new = _candidate(model, exact_eta, direction, rho, theta_max)
+        if new is None:
+            return None
+        return new, (model.kl(new) if model.exact else 0.5 * rho * rho * q)
 
-    q = metric.quadratic(chart, d)
     found = line_search(rule, t, q, candidate, refine=model.exact)
     return Step(model, 0.0, 0.0, found[3]) if found[0] is None else Step(*found)
 
