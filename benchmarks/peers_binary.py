@@ -46,9 +46,8 @@ def run(loop: Callable[[Objective], None], f: Objective, budget: int,
     """Run ``loop(ev)`` on the counted f, ``ev = BatchObjective(f, target, budget).batch``.
 
     ``ev(X)`` (X of shape (N, n), or (n,) for one point) evaluates the rows of X that fit
-    in the budget, in order, and raises
-    :class:`_common.Stop` at the first value ≤ ``target`` or when the budget is spent;
-    that ends the run.
+    in the budget, in order, and raises :class:`_common.Stop` at the first value
+    ≤ ``target`` or when the budget is spent; that ends the run.
     """
     if isinstance(budget, bool) or int(budget) != budget or budget < 1:
         raise ValueError(f"budget must be a positive integer; got {budget!r}")
