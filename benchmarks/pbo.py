@@ -371,21 +371,32 @@ def self_stops(records: list[dict]) -> list[str]:
 MODULES = ("relax", "numpy", "scipy", "nevergrad", "numba")
 
 
-def provenance(argv: list[str]) -> str:
-    """Command, machine, versions (ioh has no ``__version__``: read from its metadata)
-    and date, plus the git commit of relax."""
+def source_state() -> str:
+    """The git commit of the checkout and whether relax/ differs from it, read before the
+    runs start (the workers run the relax that was imported then)."""
     root = Path(__file__).resolve().parent.parent
+
+    def git(*cmd: str) -> str:
+        return subprocess.run(["git", *cmd], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
-                                capture_output=True, text=True, check=True).stdout.strip()
+        commit, changed = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain",
+                                                                   "--", "relax")
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+        return "git commit unknown"
+    return f"git {commit}" + (" with uncommitted changes in relax/" if changed else "")
+
+
+def provenance(argv: list[str], source: str) -> str:
+    """Command, machine, versions (ioh has no ``__version__``: read from its metadata),
+    date, and the source state of relax."""
     try:
         ioh = f"ioh {importlib.metadata.version('ioh')}"
     except importlib.metadata.PackageNotFoundError:
         ioh = "ioh not installed"
     lines = _common.provenance("pbo.py", [shlex.quote(a) for a in argv], MODULES)
-    return lines.replace("- versions: ", f"- versions: git {commit}, {ioh}, ")
+    return lines.replace("- versions: ", f"- versions: {source}, {ioh}, ")
 
 
 def section(records: list[dict], skipped: list[dict], methods: list[str],
@@ -401,7 +412,7 @@ def section(records: list[dict], skipped: list[dict], methods: list[str],
     out += table(records, methods, args.budget)
     relax_setting = (f"plus {', '.join(f'{k}={v!r}' for k, v in options.items())}"
                      if options else "(this relax.minimize takes no restarts)")
-    out += ["", provenance(args.argv).rstrip("\n"),
+    out += ["", provenance(args.argv, args.source).rstrip("\n"),
             f"- relax: default settings {relax_setting}; minimizes −f on x ∈ {{−1,+1}}^n, "
             "z = (1 + x)/2; relax Ising on the problem's own graph (F19 cycle, F20 torus, "
             "F21 torus + diagonals, spin glasses torus).",
@@ -464,6 +475,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("nothing to run: no spin glass and every requested PBO cell is "
                          f"undefined ({skipped})")
     options = relax_options(args.restarts, args.restart)
+    args.source = source_state()
     records = run_grid(specs, args.methods, args.seeds, args.budget, args.jobs, options)
     text = section(records, skipped, args.methods, args, options)
     print(text)
