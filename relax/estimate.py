@@ -12,7 +12,7 @@ from scipy.sparse.linalg import LinearOperator, cg
 
 from relax.threads import BLAS_PIN_N, single_thread_blas
 
-DENSE_MAX_K = 2048
+CG_ITERATIONS = 100  # the cost model's guess at conjugate-gradient iterations
 
 
 def cov_f_T(weights: np.ndarray, T: np.ndarray, eta: np.ndarray) -> np.ndarray:
@@ -41,7 +41,8 @@ def solve_empirical_fisher(
     This is Malagò's stochastic natural gradient (SNGD): the least-squares fit of f on
     span(T) with a ridge; :class:`EmpiricalFisher` (without shrinkage) does the work.
     """
-    return EmpiricalFisher(T, ridge=ridge, method=method).solve(np.asarray(g, dtype=float))
+    fisher = EmpiricalFisher(T, ridge=ridge, method=method, cg_rtol=1e-10)
+    return fisher.solve(np.asarray(g, dtype=float))
 
 
 class EmpiricalFisher:
@@ -59,13 +60,12 @@ class EmpiricalFisher:
     ``method``: ``"dense"`` (k×k Cholesky), ``"woodbury"`` (exact through the N×N system
     I + U D⁻¹ Uᵀ, U = √((1−α)/(N−1)) T_c, D = α Diag S + λ I, the cheap choice when
     N < k), ``"cg"`` (conjugate gradients on v ↦ Uᵀ(Uv) + Dv, Jacobi-preconditioned,
-    matrix-free); ``"auto"``: dense when k ≤ 64 or k ≤ min(N, 2048), Woodbury when
-    N < k and N ≤ 2048, CG otherwise.
+    matrix-free); ``"auto"``: the one with the fewest flops (:meth:`cheapest`).
     Factorizations run with BLAS pinned to one thread (:mod:`relax.threads`).
     """
 
     def __init__(self, T: np.ndarray, *, ridge: float = 1e-6, shrinkage=0.0,
-                 method: str = "auto"):
+                 method: str = "auto", cg_rtol: float = 1e-6):
         T = np.asarray(T, dtype=float)
         N, k = T.shape
         if N < 2:
@@ -81,13 +81,20 @@ class EmpiricalFisher:
         self.d = alpha * s + max(ridge * float(s.mean()), 1e-300)
         self.U = Tc * np.sqrt((1.0 - alpha) / (N - 1))
         if method == "auto":
-            method = ("dense" if k <= 64 or k <= min(N, DENSE_MAX_K)
-                      else "woodbury" if N < k and N <= DENSE_MAX_K else "cg")
+            method = self.cheapest(N, k)
         if method not in ("dense", "woodbury", "cg"):
             raise ValueError(f"method must be 'auto', 'dense', 'woodbury' or 'cg'; got {method!r}")
-        self.method = method
+        self.method, self.cg_rtol = method, cg_rtol
         with single_thread_blas(max(N, k) >= BLAS_PIN_N):
             self._factor = self._factorize()
+
+    @staticmethod
+    def cheapest(N: int, k: int) -> str:
+        """The method with the fewest flops for N samples of k statistics: dense
+        N k² + k³/3, Woodbury N² k + N³/3, conjugate gradients ≈ 2·CG_ITERATIONS·N k."""
+        costs = {"dense": N * k * k + k**3 / 3, "woodbury": N * N * k + N**3 / 3,
+                 "cg": 2.0 * CG_ITERATIONS * N * k}
+        return min(costs, key=costs.get)
 
     def _factorize(self):
         if self.method == "dense":
@@ -106,7 +113,12 @@ class EmpiricalFisher:
         return self.U.T @ (self.U @ v) + self.d * v
 
     def solve(self, g: np.ndarray) -> np.ndarray:
-        """Î⁻¹ g."""
+        """Î⁻¹ g (conjugate gradients to the relative residual ``cg_rtol``, by default
+        1e-6: a search direction needs no more)."""
+        with single_thread_blas(max(self.U.shape) >= BLAS_PIN_N):
+            return self._solve(g)
+
+    def _solve(self, g: np.ndarray) -> np.ndarray:
         if self.method == "dense":
             return linalg.cho_solve(self._factor, g, check_finite=False)
         if self.method == "woodbury":
@@ -117,5 +129,5 @@ class EmpiricalFisher:
         op = LinearOperator((k, k), matvec=self.apply)
         diag = np.einsum("ij,ij->j", self.U, self.U) + self.d
         pre = LinearOperator((k, k), matvec=lambda r: r / diag)
-        x, _ = cg(op, g, rtol=1e-10, atol=0.0, maxiter=10 * k, M=pre)
+        x, _ = cg(op, g, rtol=self.cg_rtol, atol=0.0, maxiter=10 * k, M=pre)
         return x

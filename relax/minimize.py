@@ -41,7 +41,7 @@ def minimize(
     param: str = "auto",
     popsize: int | None = None,
     step=None,
-    shaping: str = "ranks",
+    shaping: str = "auto",
     maxfev: int | None = None,
     maxiter: int | None = None,
     target: float | None = None,

@@ -175,7 +175,9 @@ def test_numpy_scalars_are_accepted(kwargs):
 def test_binary_model_outside_theta_max_is_refused():
     """tanh(40) == 1.0 in floating point: the model has a probability of exactly 1."""
     with pytest.raises(ValueError, match=r"\|theta_i\| up to 40 > theta_max = 15"):
-        Optimizer(Bernoulli(theta=[40.0, 0.0]))
+        Optimizer(Bernoulli(theta=[40.0, 0.0]), theta_max=15.0)
+    with pytest.raises(ValueError, match=r"\|theta_i\| up to 40 > theta_max = 1.5"):
+        Optimizer(Bernoulli(theta=[40.0, 0.0]))  # the default margins
     with pytest.raises(ValueError, match="theta_max"):
         relax.minimize(lambda x: 0.0, Bernoulli(theta=[0.0, -16.0]), maxiter=1)
 

@@ -33,7 +33,7 @@ class Method:
     popsize: int | None = None
     step: str | None = None
     epsilon: float | None = None
-    shaping: str = "ranks"
+    shaping: str = "auto"
     gradient: str = "natural"
     param: str = "auto"
     restarts: int = 0

@@ -15,7 +15,7 @@ from click.core import ParameterSource
 MODELS = ("gaussian", "diagonal", "bernoulli", "ising")
 GRAPHS = ("problem", "chain", "complete", "torus")
 FORMATS = ("png", "pdf", "svg")
-SHAPINGS = ("ranks", "raw", "centered", "standardized")
+SHAPINGS = ("auto", "ranks", "raw", "centered", "standardized")
 
 
 def explicit(name: str) -> bool:
@@ -78,8 +78,10 @@ def step_options(f: Callable) -> Callable:
                           "otherwise]."),
         click.option("--epsilon", type=click.FloatRange(0, min_open=True), default=None,
                      help="KL per step of the trust-region rule (only with the trust region)."),
-        click.option("--shaping", type=click.Choice(SHAPINGS), default="ranks",
-                     show_default=True, help="Fitness shaping."),
+        click.option("--shaping", type=click.Choice(SHAPINGS), default="auto",
+                     show_default=True,
+                     help="Fitness shaping (auto: centred f for Ising models, ranks "
+                          "otherwise)."),
         click.option("--restarts", type=click.IntRange(0), default=0, show_default=True,
                      help="Restarts after a run stops by itself, within the one budget."),
         click.option("--restart", type=click.Choice(["ipop", "bipop"]), default="ipop",
