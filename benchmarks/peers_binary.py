@@ -212,4 +212,11 @@ def cga(f: Objective, n: int, budget: int, target: float, rng: np.random.Generat
     return run(loop, f, budget, target)
 
 
-TEXTBOOK = {"(1+1)-EA": one_plus_one_ea, "UMDA": umda, "PBIL": pbil, "cGA": cga}
+def one_plus_one_ea_textbook(f: Objective, n: int, budget: int, target: float,
+                             rng: np.random.Generator) -> Outcome:
+    """The (1+1)-EA exactly as in Droste, Jansen & Wegener 2002: copies are evaluated."""
+    return one_plus_one_ea(f, n, budget, target, rng, resample_zero=False)
+
+
+TEXTBOOK = {"(1+1)-EA": one_plus_one_ea_textbook, "(1+1)-EA>0": one_plus_one_ea,
+            "UMDA": umda, "PBIL": pbil, "cGA": cga}
