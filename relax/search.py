@@ -16,6 +16,7 @@ what the stopping rules read (``spread``, ``condition``, ``noeffect``).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -26,7 +27,14 @@ from relax.frame import local_frame
 from relax.models import DiagonalGaussian, Gaussian
 from relax.models.base import ExponentialFamily
 from relax.shaping import shape, tied_rank_weights
-from relax.step import Metric, StepRule, line_search, take_step
+from relax.step import (
+    Metric,
+    StepRule,
+    TrustAdaptation,
+    TrustRegion,
+    line_search,
+    take_step,
+)
 
 #: Largest dimension for which the history keeps the mean and the principal axes per
 #: iteration (O(n) each).
@@ -183,6 +191,44 @@ class FrameSearch:
         return {}
 
 
+def interaction_blocks(model) -> list[np.ndarray]:
+    """Index blocks of θ: the fields, then the interactions of each order."""
+    sizes = np.array([len(S) for S in model.interactions])
+    blocks = [np.arange(model.n)]
+    for r in np.unique(sizes):
+        blocks.append(model.n + np.flatnonzero(sizes == r))
+    return blocks
+
+
+def _halves(N: int) -> list[np.ndarray]:
+    """Masks of the even and odd rows (two independent halves of the sample)."""
+    even = np.arange(N) % 2 == 0
+    return [even, ~even]
+
+
+def block_shrunk(g: np.ndarray, halves: list[np.ndarray], blocks, fisher_apply):
+    """g with each block b scaled by its split-half James–Stein factor
+
+        c_b = clip(⟨g¹_b, g²_b⟩_I / ⟨ḡ_b, ḡ_b⟩_I, 0, 1),   ḡ = (g¹ + g²)/2,
+
+    where g¹, g² are the natural gradients of the two halves of the sample: their noise is
+    independent, so ⟨g¹_b, g²_b⟩ estimates the squared signal of the block and ‖ḡ_b‖² the
+    signal plus half the noise.  A block of pure noise (the fields of a problem without
+    field terms, say) is frozen instead of drifting at the pace the trust region gives
+    the informative blocks.
+    """
+    g1, g2 = halves
+    out = g.copy()
+    for b in blocks:
+        e1, e2 = np.zeros_like(g), np.zeros_like(g)
+        e1[b], e2[b] = g1[b], g2[b]
+        mean = 0.5 * (e1 + e2)
+        total = float(mean @ fisher_apply(mean))
+        c = float(e1 @ fisher_apply(e2)) / total if total > 0 else 0.0
+        out[b] *= min(max(c, 0.0), 1.0)
+    return out
+
+
 class FlatSearch:
     """g_θ = Σ ω_i (T(x_i) − η) from the flat statistics, g_η = I_θ⁻¹ g_θ when the
     direction needs it, and a step in chart θ or η (:func:`relax.step.take_step`)."""
@@ -193,7 +239,11 @@ class FlatSearch:
         self.gradient, self.param, self.rule, self.shaping = gradient, param, rule, shaping
         self.fisher, self.ridge, self.theta_max = fisher, ridge, theta_max
         self.shrinkage = shrinkage
+        adaptive = isinstance(rule, TrustRegion) and rule.adapt
+        self.trust = TrustAdaptation.start(rule.epsilon, model.k) if adaptive else None
         self.chains = None
+        self.blocks = (interaction_blocks(model) if model.k > model.n and gradient == "natural"
+                       and adaptive else None)
 
     def ask(self, popsize: int, rng: np.random.Generator) -> np.ndarray:
         if hasattr(self.model, "sample_chains"):
@@ -205,12 +255,23 @@ class FlatSearch:
         model = self.model
         T = model.stats(X[valid])
         base = model.eta if model.exact else T.mean(axis=0)
-        g_theta = cov_f_T(shaped_weights(values, valid, self.shaping), T, base)
+        w = shaped_weights(values, valid, self.shaping)
+        g_theta = cov_f_T(w, T, base)
         metric = self._metric(T)  # one factorization of the Fisher system per iteration
-        g_eta = metric.solve(g_theta) if needs_g_eta(self.gradient, self.param) else None
-        d = select(self.gradient, self.param, g_theta, g_eta)
-        step = take_step(model, self.param, d, self.rule, t, metric,
-                         theta_max=self.theta_max)
+        rule = self.rule if self.trust is None else replace(self.rule,
+                                                            epsilon=self.trust.epsilon)
+        if self.blocks is not None:  # natural θ-step along block-shrunk g_η
+            g_eta = metric.solve(g_theta)
+            halves = [metric.solve(cov_f_T(2.0 * w * m, T, base)) for m in _halves(w.size)]
+            d = block_shrunk(g_eta, halves, self.blocks, metric.apply)
+            step = take_step(model, "theta", d, rule, t, metric, theta_max=self.theta_max)
+        else:
+            g_eta = metric.solve(g_theta) if needs_g_eta(self.gradient, self.param) else None
+            d = select(self.gradient, self.param, g_theta, g_eta)
+            step = take_step(model, self.param, d, rule, t, metric, theta_max=self.theta_max)
+        if self.trust is not None and step.rho > 0:
+            self.trust.update(step.model.theta - model.theta, metric.apply,
+                              self.rule.epsilon)
         self.model = step.model
         return step.rho, step.kl
 

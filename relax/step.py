@@ -67,10 +67,16 @@ class Decay:
 
 @dataclass(frozen=True)
 class TrustRegion:
-    """ρ_t with KL(p_t ‖ p_{t+1}) ≈ ε, capped at ``rho_max``."""
+    """ρ_t with KL(p_t ‖ p_{t+1}) ≈ ε, capped at ``rho_max``.
+
+    ``adapt=True`` makes ε itself adapt to the signal-to-noise ratio of the steps
+    (:class:`TrustAdaptation`): it grows while successive steps agree and shrinks while
+    they cancel, as when the estimated gradient is mostly sampling noise.
+    """
 
     epsilon: float = 0.1
     rho_max: float = np.inf
+    adapt: bool = False
 
     def __post_init__(self):
         _positive("epsilon", self.epsilon)
@@ -78,6 +84,42 @@ class TrustRegion:
 
     def propose(self, t: int) -> float:
         return self.rho_max
+
+
+@dataclass
+class TrustAdaptation:
+    """ε of an adaptive trust region, after ASNG (Akimoto, Shirakawa, Yoshinari, Uchida,
+    Saito, Nishida, ICML 2019), in the Fisher metric of the model:
+
+        s ← (1 − β) s + √(β(2 − β)) u,    γ ← (1 − β)² γ + β(2 − β),
+        ε ← ε · exp(2β (‖s‖²_I / α − γ)),
+
+    where u = Δθ/‖Δθ‖_I is the unit step just taken.  Steps in random directions keep
+    E‖s‖² = γ and shrink ε; steps that agree make ‖s‖² ≈ γ/β and grow it; α = 1.5
+    sets the balance.  β = min(0.1, 1/√k); ε stays within [10⁻⁴, 10] × its initial value.
+    """
+
+    epsilon: float
+    beta: float
+    path: np.ndarray
+    gamma: float = 0.0
+    alpha: float = 1.5
+
+    @classmethod
+    def start(cls, epsilon: float, k: int) -> TrustAdaptation:
+        return cls(epsilon, min(0.1, 1.0 / np.sqrt(k)), np.zeros(k), 0.0)
+
+    def update(self, step: np.ndarray, fisher_apply, epsilon0: float) -> None:
+        """Account for the step Δθ just taken (``fisher_apply(v) = I_θ v``)."""
+        norm2 = float(step @ fisher_apply(step))
+        if not norm2 > 0:
+            return
+        b = self.beta
+        self.path = (1 - b) * self.path + np.sqrt(b * (2 - b)) * step / np.sqrt(norm2)
+        self.gamma = (1 - b) ** 2 * self.gamma + b * (2 - b)
+        r = float(self.path @ fisher_apply(self.path))
+        change = np.exp(2 * b * (r / self.alpha - self.gamma))
+        self.epsilon = float(np.clip(self.epsilon * change, 1e-4 * epsilon0, 10 * epsilon0))
 
 
 StepRule = Fixed | Decay | TrustRegion
