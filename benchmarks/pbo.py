@@ -424,8 +424,9 @@ def section(records: list[dict], skipped: list[dict], methods: list[str],
             f"- relax: default settings {relax_setting}; minimizes −f on x ∈ {{−1,+1}}^n, "
             "z = (1 + x)/2; relax Ising on the problem's own graph (F19 cycle, F20 torus, "
             "F21 torus + diagonals, spin glasses torus).",
-            "- peers: `benchmarks/peers_binary.py` ((1+1)-EA with Bin>0(n, 1/n) mutation, "
-            "UMDA μ = ⌈3 ln n⌉, λ = 4μ, PBIL λ = 10, ρ = 0.1, cGA K = ⌈√n ln n⌉, margins "
+            "- peers: `benchmarks/peers_binary.py` ((1+1)-EA with standard bit mutation, "
+            "rate 1/n, evaluating unmutated copies as the textbook does; (1+1)-EA>0 redraws "
+            "them; UMDA μ = ⌈3 ln n⌉, λ = 4μ, PBIL λ = 10, ρ = 0.1, cGA K = ⌈√n ln n⌉, margins "
             "[1/n, 1 − 1/n]); nevergrad on TransitionChoice([0, 1], repetitions=n, "
             "ordered=False) from a uniformly drawn start, one candidate per ask/tell.",
             f"- spin glasses: ±J couplings from seed {args.spinglass_seed}, ground energies "
@@ -465,6 +466,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help=f"markdown file whose PBO section is replaced (default "
                         f"{_common.RESULTS}, none with --quick)")
     p.add_argument("--raw", type=Path, default=None, help="JSON file for every run")
+    p.add_argument("--from-raw", type=Path, nargs="+", metavar="RAW",
+                   help="run nothing: one table from the runs of earlier --raw files (a grid "
+                        "run in parts, e.g. nevergrad on a subset); their commands are listed")
     given = sys.argv[1:] if argv is None else list(argv)
     quick = [a for k, v in QUICK.items() for a in (f"--{k}", str(v))] if "--quick" in given else []
     args = p.parse_args(quick + given)         # options given with --quick override it
@@ -476,8 +480,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def merge_raw(args: argparse.Namespace) -> int:
+    """The section from the runs of several ``--raw`` files (``--from-raw``)."""
+    parts = [json.loads(path.read_text()) for path in args.from_raw]
+    records = [r for part in parts for r in part["runs"]]
+    skipped = list({(s["function"], s["n"]): s for part in parts
+                    for s in part["skipped"]}.values())
+    methods = [m for m in METHODS if any(r["method"] == m for r in records)]
+    args.budget = max(part["budget"] for part in parts)
+    args.argv = args.argv + ["(runs of: " + "; ".join(
+        "python benchmarks/pbo.py " + " ".join(map(shlex.quote, part["argv"]))
+        for part in parts) + ")"]
+    args.source = "the source states of those runs"
+    text = section(records, skipped, methods, args, parts[0]["relax_options"])
+    print(text)
+    if args.results is not None:
+        _common.write_section(args.results, SECTION, text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.from_raw:
+        return merge_raw(args)
     specs, skipped = grid(args.functions, args.dims, args.spinglass, args.spinglass_seed)
     if not specs:
         raise SystemExit("nothing to run: no spin glass and every requested PBO cell is "
