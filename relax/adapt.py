@@ -46,11 +46,13 @@ sampling noise of the odd moments cancels within each pair.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import linalg
 
+from relax import backend
+from relax.backend import CPU, Backend
 from relax.threads import BLAS_PIN_N, single_thread_blas
 
 #: Charts in which the summed correlation increments are applied.
@@ -151,6 +153,9 @@ class Frame:
     (``None``/ones for the diagonal model).  The sample is y = C^{1/2} z: the symmetric
     root keeps z the whitened sample (C^{−1/2} y = z) and makes the sample independent of
     the arbitrary eigenvectors of repeated eigenvalues (so runs are exactly invariant).
+
+    The arrays live on ``device`` (:mod:`relax.backend`: ``"cpu"`` numpy, ``"gpu"`` cupy);
+    every formula is written once over its namespace.
     """
 
     mean: np.ndarray
@@ -170,11 +175,16 @@ class Frame:
     beta: float = 1.0
     t: int = 0
     K_last: np.ndarray | None = None  # K after the last decomposition
+    device: str = "cpu"
+
+    #: The array fields, moved together by :meth:`to`.
+    ARRAYS = ("mean", "D", "K", "B", "sqrt_C", "axes", "p_sigma", "p_c", "p_d", "K_last")
 
     @classmethod
     def from_moments(cls, mean: np.ndarray, cov: np.ndarray | None, var: np.ndarray,
-                     chart: str = "eta") -> Frame:
-        """Split Σ into σ² D C D with D = √diag Σ / σ, σ the geometric mean of √diag Σ."""
+                     chart: str = "eta", bk: Backend = CPU) -> Frame:
+        """Split Σ into σ² D C D with D = √diag Σ / σ, σ the geometric mean of √diag Σ
+        (numpy arrays in; the frame's arrays on ``bk``)."""
         n = mean.size
         std = np.sqrt(var)
         sigma = float(np.exp(np.mean(np.log(std))))
@@ -185,9 +195,20 @@ class Frame:
             K = C if chart == "eta" else linalg.inv(C, check_finite=False)
         frame = cls(mean.copy(), sigma, std / sigma, chart, K, None, None, np.ones(n), zero,
                     zero.copy(), zero.copy())
+        frame = frame.to(bk)
         if cov is not None:
             frame.decompose()
         return frame
+
+    def to(self, bk: Backend) -> Frame:
+        """This frame with its arrays on the backend ``bk`` (a new frame; numpy copies)."""
+        moved = {name: None if getattr(self, name) is None else bk.asarray(getattr(self, name))
+                 for name in self.ARRAYS}
+        return replace(self, device=bk.name, **moved)
+
+    @property
+    def bk(self) -> Backend:
+        return backend.get(self.device)
 
     # ---------------------------------------------------------------- views
     @property
@@ -200,18 +221,20 @@ class Frame:
 
     def correlation(self) -> np.ndarray:
         """C (O(n³) in chart θ, where the precision is what is kept)."""
-        return self.K if self.chart == "eta" else linalg.inv(self.K, check_finite=False)
+        return self.K if self.chart == "eta" else self.bk.inv(self.K)
 
     def covariance(self) -> np.ndarray:
         """Σ = σ² D C D."""
-        s = self.scale()
-        return np.diag(s * s) if self.K is None else self.correlation() * np.outer(s, s)
+        s, bk = self.scale(), self.bk
+        return bk.diag_matrix(s * s) if self.K is None else self.correlation() * bk.outer(s, s)
 
     def variances(self) -> np.ndarray:
         """diag Σ at the last decomposition's correlations, σ²D²diag C (C's diagonal is 1
         after each decomposition and drifts by at most the learning rates in between)."""
         s = self.scale()
-        return s * s if self.K is None or self.chart == "theta" else s * s * np.diag(self.K)
+        if self.K is None or self.chart == "theta":
+            return s * s
+        return s * s * self.bk.diagonal(self.K)
 
     # ------------------------------------------------------------- sampling
     def sample(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -236,12 +259,13 @@ class Frame:
         """One iteration from the sample in the frame (rows y_i = (x_i − m)/(σD) and
         w_i = C^{−1/2} y_i, see :meth:`whiten`) and per-row weights ``w`` (mean and
         correlations) and ``wd`` (diagonal); the module docstring gives every formula."""
-        pos = np.maximum(w, 0.0)
+        bk = self.bk
+        pos = bk.xp.maximum(w, 0.0)
         dy = pos @ Y
         dx = self.D * dy  # the mean shift in units of σ, before D changes
         self.mean = self.mean + rates.c_m * self.sigma * dx
         hsig = self._step_size(rates, pos @ W)
-        shrink = rates.n / np.maximum(np.einsum("ij,ij->i", W, W), 1e-300)
+        shrink = rates.n / bk.xp.maximum(bk.rowdot(W, W), 1e-300)
         if self.full:
             self._correlations(rates, Y, w, shrink, dx, hsig)
         self._diagonal(rates, W, wd, shrink, dx, hsig)
@@ -268,23 +292,26 @@ class Frame:
     def _correlations(self, rates, Y, w, shrink, dx, hsig) -> None:
         """K += ±[c_μ Σ w_i (ỹ ỹᵀ − C) + c_1 (q qᵀ − γ_c C)] in chart η, and the same
         increment pulled to the precision, −C⁻¹(·)C⁻¹, in chart θ (q = p_c/D)."""
+        bk = self.bk
         self.p_c, self.g_c = self._path(self.p_c, self.g_c, rates.c_c, dx, rates.mu_eff, hsig)
-        wz = np.where(w < 0, w * shrink, w)
+        wz = bk.xp.where(w < 0, w * shrink, w)
         q = self.p_c / self.D
-        decay = rates.c_mu * float(w.sum()) + rates.c_1 * self.g_c
+        decay = rates.c_mu * float(bk.xp.sum(w)) + rates.c_1 * self.g_c
         if self.chart == "theta":
             Y, q = Y @ self.K, self.K @ q
-        inc = rates.c_mu * ((Y.T * wz) @ Y) + rates.c_1 * np.outer(q, q)
+        inc = rates.c_mu * ((Y.T * wz) @ Y) + rates.c_1 * bk.outer(q, q)
         sign = 1.0 if self.chart == "eta" else -1.0
         self.K = (1.0 - sign * decay) * self.K + sign * inc
 
     def _diagonal(self, rates, W, wd, shrink, dx, hsig) -> None:
         """D ← D exp(β/2 [c_dμ Σ wd_i (w̃_i² − 1) + c_d1 ((C^{−1/2}p_d/D)² − γ_d)])."""
+        xp = self.bk.xp
         self.p_d, self.g_d = self._path(self.p_d, self.g_d, rates.c_dc, dx, rates.mu_eff, hsig)
-        wz = np.where(wd < 0, wd * shrink, wd)
+        wz = xp.where(wd < 0, wd * shrink, wd)
         q = self.inv_sqrt(self.p_d / self.D)
-        delta = rates.c_dmu * (wz @ (W * W) - float(wd.sum())) + rates.c_d1 * (q * q - self.g_d)
-        self.D = self.D * np.exp(0.5 * self.beta * delta)
+        delta = rates.c_dmu * (wz @ (W * W) - float(xp.sum(wd))) \
+            + rates.c_d1 * (q * q - self.g_d)
+        self.D = self.D * xp.exp(0.5 * self.beta * delta)
 
     # -------------------------------------------------------- decomposition
     def decompose(self) -> None:
@@ -294,45 +321,48 @@ class Frame:
         with the bounded active weights, kept as a safeguard), they are dropped: C returns
         to its value at the last decomposition, under the current D.
         """
+        bk = self.bk
+        xp = bk.xp
         d = self._diagonal_of_C()
         if d is None:
-            self.K, d = self.K_last, np.ones(self.D.size)
-        scale = np.outer(d, d)
+            self.K, d = self.K_last, xp.ones(self.D.shape[0], dtype=bk.float)
+        scale = bk.outer(d, d)
         self.K = self.K / scale if self.chart == "eta" else self.K * scale
         self.D = self.D * d
-        values, B = _eigh(self.K)
-        if not values[0] > 1e-14 * values[-1] and self.K_last is not None:
+        values, B = _eigh(self.K, bk)
+        if not float(values[0]) > 1e-14 * float(values[-1]) and self.K_last is not None:
             self.K = self.K_last
-            values, B = _eigh(self.K)
-        self.K_last = self.K.copy()
+            values, B = _eigh(self.K, bk)
+        self.K_last = self.K
         if self.chart == "theta":
-            values, B = 1.0 / values[::-1], B[:, ::-1]
+            values, B = 1.0 / xp.flip(values), xp.flip(B, axis=1)
         self.B = B
-        self.axes = np.sqrt(np.maximum(values, 1e-300))
-        with single_thread_blas(B.shape[0] >= BLAS_PIN_N):
+        self.axes = xp.sqrt(xp.maximum(values, 1e-300))
+        with single_thread_blas(bk.is_numpy and B.shape[0] >= BLAS_PIN_N):
             self.sqrt_C = (B * self.axes) @ B.T
-        self.beta = 1.0 / max(1.0, self.axes[-1] / self.axes[0] - 1.0)
+        self.beta = 1.0 / max(1.0, float(self.axes[-1] / self.axes[0]) - 1.0)
 
     def _diagonal_of_C(self) -> np.ndarray | None:
         """√diag C, or None when C is no longer positive definite."""
+        bk = self.bk
         try:
-            c = np.diag(self.K) if self.chart == "eta" else _diag_inverse(self.K)
+            c = bk.diagonal(self.K) if self.chart == "eta" else _diag_inverse(self.K, bk)
         except (linalg.LinAlgError, ValueError):
             return None
-        if not np.all(np.isfinite(c) & (c > 0)):
+        if not bool(bk.xp.all(bk.xp.isfinite(c) & (c > 0))):
             return None
-        return np.sqrt(c)
+        return bk.xp.sqrt(c)
 
 
-def _diag_inverse(P: np.ndarray) -> np.ndarray:
+def _diag_inverse(P: np.ndarray, bk: Backend = CPU) -> np.ndarray:
     """diag(P⁻¹) = squared column norms of L⁻¹ for P = LLᵀ (O(n³/3) twice)."""
-    with single_thread_blas(P.shape[0] >= BLAS_PIN_N):
-        L = linalg.cholesky(P, lower=True, check_finite=False)
-        Linv = linalg.solve_triangular(L, np.eye(P.shape[0]), lower=True, check_finite=False)
-    return np.einsum("ij,ij->j", Linv, Linv)
+    with single_thread_blas(bk.is_numpy and P.shape[0] >= BLAS_PIN_N):
+        L = bk.cholesky(P)
+        Linv = bk.solve_triangular(L, bk.xp.eye(P.shape[0], dtype=bk.float), lower=True)
+    return bk.coldot(Linv, Linv)
 
 
-def _eigh(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _eigh(K: np.ndarray, bk: Backend = CPU) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues (ascending) and eigenvectors of the symmetric K."""
-    with single_thread_blas(K.shape[0] >= BLAS_PIN_N):
-        return np.linalg.eigh(0.5 * (K + K.T))  # numpy's: less call overhead than scipy's
+    with single_thread_blas(bk.is_numpy and K.shape[0] >= BLAS_PIN_N):
+        return bk.eigh(0.5 * (K + K.T))  # numpy's: less call overhead than scipy's

@@ -10,6 +10,8 @@ import numpy as np
 from scipy import linalg
 from scipy.sparse.linalg import LinearOperator, cg
 
+from relax import backend
+from relax.backend import Backend
 from relax.threads import BLAS_PIN_N, single_thread_blas
 
 CG_ITERATIONS = 100  # the cost model's guess at conjugate-gradient iterations
@@ -66,7 +68,8 @@ class EmpiricalFisher:
 
     def __init__(self, T: np.ndarray, *, ridge: float = 1e-6, shrinkage=0.0,
                  method: str = "auto", cg_rtol: float = 1e-6):
-        T = np.asarray(T, dtype=float)
+        bk = backend.of(T)
+        T = bk.asarray(T)
         N, k = T.shape
         if N < 2:
             raise ValueError("the empirical Fisher needs at least 2 samples")
@@ -75,17 +78,17 @@ class EmpiricalFisher:
         alpha = k / (N + k) if shrinkage == "auto" else float(shrinkage)
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"shrinkage must be 'auto' or in [0, 1]; got {shrinkage!r}")
-        Tc = T - T.mean(axis=0)
-        s = np.einsum("ij,ij->j", Tc, Tc) / (N - 1)
-        self.shrinkage = alpha
-        self.d = alpha * s + max(ridge * float(s.mean()), 1e-300)
-        self.U = Tc * np.sqrt((1.0 - alpha) / (N - 1))
+        Tc = T - bk.xp.mean(T, axis=0)
+        s = bk.coldot(Tc, Tc) / (N - 1)
+        self.shrinkage, self.device = alpha, bk.name
+        self.d = alpha * s + max(ridge * float(bk.xp.mean(s)), 1e-300)
+        self.U = Tc * float(np.sqrt((1.0 - alpha) / (N - 1)))
         if method == "auto":
             method = self.cheapest(N, k)
         if method not in ("dense", "woodbury", "cg"):
             raise ValueError(f"method must be 'auto', 'dense', 'woodbury' or 'cg'; got {method!r}")
         self.method, self.cg_rtol = method, cg_rtol
-        with single_thread_blas(max(N, k) >= BLAS_PIN_N):
+        with single_thread_blas(bk.is_numpy and max(N, k) >= BLAS_PIN_N):
             self._factor = self._factorize()
 
     @staticmethod
@@ -96,16 +99,19 @@ class EmpiricalFisher:
                  "cg": 2.0 * CG_ITERATIONS * N * k}
         return min(costs, key=costs.get)
 
+    @property
+    def bk(self) -> Backend:
+        return backend.get(getattr(self, "device", "cpu"))
+
     def _factorize(self):
+        bk = self.bk
         if self.method == "dense":
-            F = self.U.T @ self.U
-            F[np.diag_indices_from(F)] += self.d
-            return linalg.cho_factor(F, lower=True, check_finite=False)
+            F = bk.add_diagonal(self.U.T @ self.U, self.d)
+            return _cho_factor(F, bk)
         if self.method == "woodbury":
             V = self.U / self.d
-            K = V @ self.U.T
-            K[np.diag_indices_from(K)] += 1.0
-            return linalg.cho_factor(K, lower=True, check_finite=False)
+            K = bk.add_diagonal(V @ self.U.T, 1.0)
+            return _cho_factor(K, bk)
         return None
 
     def apply(self, v: np.ndarray) -> np.ndarray:
@@ -115,19 +121,55 @@ class EmpiricalFisher:
     def solve(self, g: np.ndarray) -> np.ndarray:
         """Î⁻¹ g (conjugate gradients to the relative residual ``cg_rtol``, by default
         1e-6: a search direction needs no more)."""
-        with single_thread_blas(max(self.U.shape) >= BLAS_PIN_N):
+        with single_thread_blas(self.bk.is_numpy and max(self.U.shape) >= BLAS_PIN_N):
             return self._solve(g)
 
     def _solve(self, g: np.ndarray) -> np.ndarray:
+        bk = self.bk
         if self.method == "dense":
-            return linalg.cho_solve(self._factor, g, check_finite=False)
+            return _cho_solve(self._factor, g, bk)
         if self.method == "woodbury":
             y = g / self.d
-            return y - (self.U.T @ linalg.cho_solve(self._factor, self.U @ y,
-                                                     check_finite=False)) / self.d
+            return y - (self.U.T @ _cho_solve(self._factor, self.U @ y, bk)) / self.d
+        if not bk.is_numpy:
+            return self._cg(g)
         k = g.size
         op = LinearOperator((k, k), matvec=self.apply)
         diag = np.einsum("ij,ij->j", self.U, self.U) + self.d
         pre = LinearOperator((k, k), matvec=lambda r: r / diag)
         x, _ = cg(op, g, rtol=self.cg_rtol, atol=0.0, maxiter=10 * k, M=pre)
         return x
+
+    def _cg(self, g):
+        """Jacobi-preconditioned conjugate gradients in the array namespace of ``g`` (the
+        steps of scipy's ``cg``), to the relative residual ``cg_rtol``."""
+        xp = self.bk.xp
+        diag = self.bk.coldot(self.U, self.U) + self.d
+        x = xp.zeros_like(g)
+        r = g
+        z = r / diag
+        p, rz = z, float(r @ z)
+        limit = self.cg_rtol * float(xp.sqrt(g @ g))
+        for _ in range(10 * g.shape[0]):
+            if float(xp.sqrt(r @ r)) <= limit:
+                break
+            q = self.apply(p)
+            a = rz / float(p @ q)
+            x, r = x + a * p, r - a * q
+            z = r / diag
+            rz, rz_old = float(r @ z), rz
+            p = z + (rz / rz_old) * p
+        return x
+
+
+def _cho_factor(M, bk: Backend):
+    """The Cholesky factor of M (scipy's ``cho_factor`` on numpy)."""
+    if bk.is_numpy:
+        return linalg.cho_factor(M, lower=True, check_finite=False)
+    return bk.cholesky(M)
+
+
+def _cho_solve(factor, b, bk: Backend):
+    if bk.is_numpy:
+        return linalg.cho_solve(factor, b, check_finite=False)
+    return bk.cho_solve(factor, b)

@@ -36,6 +36,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from relax import backend
+from relax.backend import is_device_array, to_numpy
+
 POLICIES = ("raise", "worst", "resample")
 
 
@@ -163,7 +166,10 @@ def per_point(f: Callable, X: np.ndarray) -> Evaluation:
 
 def batch_values(out, size: int) -> Evaluation:
     """The values a vectorized f returned for a batch of ``size`` rows: shape (size,) or a
-    :class:`ShapeError`; entries that are not numbers fail as ``"non-numeric"``."""
+    :class:`ShapeError`; entries that are not numbers fail as ``"non-numeric"``.  An array
+    of another namespace (cupy, torch through DLPack, ...) is brought to the host."""
+    if is_device_array(out):
+        out = to_numpy(out)
     a = np.asarray(out, dtype=object) if not isinstance(out, np.ndarray) else out
     if a.shape != (size,):
         raise ShapeError(f"vectorized f must return shape ({size},) for a batch of {size} "
@@ -188,7 +194,7 @@ def batch_values(out, size: int) -> Evaluation:
 def vectorized(f: Callable, X: np.ndarray) -> Evaluation:
     """``f(X)`` once on the batch; if it raises, every row fails with that exception."""
     try:
-        out = f(X.copy())
+        out = f(X.copy() if isinstance(X, np.ndarray) else backend.of(X).copy(X))
     except Exception as e:  # noqa: BLE001
         failures = tuple(Failure(i, "raised", f"{e!r} on the batch of {X.shape[0]} points", e)
                          for i in range(X.shape[0]))
@@ -198,7 +204,7 @@ def vectorized(f: Callable, X: np.ndarray) -> Evaluation:
 
 def describe_row(failure: Failure, X: np.ndarray) -> str:
     """``<what happened> at row i of the batch (x = ...)``."""
-    x = np.array2string(X[failure.row], threshold=8)
+    x = np.array2string(to_numpy(X[failure.row, ...]), threshold=8)
     return f"{failure.describe()} at row {failure.row} of the batch (x = {x})"
 
 
@@ -236,13 +242,17 @@ class Evaluator:
     timeout : float, optional
         Seconds one evaluation may take (needs ``workers`` or ``executor``: a call in this
         process cannot be stopped); a row that takes longer fails as ``"timeout"``.
+    device_f : bool
+        A batch that lives on a device (``Optimizer(device="gpu")``: cupy) goes to a
+        vectorized f in this process as it is (True, default) or as numpy (False).  A
+        per-point f and f on workers or an executor always get numpy rows.
 
     Used as a context manager: relax's own pool is shut down on exit, killed when the exit
     is due to an exception (Ctrl-C, an error), so that no worker outlives the run.
     """
 
     def __init__(self, f: Callable, *, vectorized: bool = False, workers: int | None = None,
-                 executor=None, timeout: float | None = None):
+                 executor=None, timeout: float | None = None, device_f: bool = True):
         from concurrent.futures import Executor, ProcessPoolExecutor
 
         from relax import executors, validate
@@ -251,6 +261,7 @@ class Evaluator:
             raise ValueError(f"f must be callable; got {f!r}")
         self.f = f
         self.vectorized = validate.boolean("vectorized", vectorized)
+        self.device_f = validate.boolean("device_f", device_f)
         workers = validate.optional_integer("workers", workers, 1)
         if executor is not None and not isinstance(executor, Executor):
             raise ValueError("executor must be a concurrent.futures.Executor (e.g. a "
@@ -277,6 +288,9 @@ class Evaluator:
 
     def __call__(self, X: np.ndarray) -> Evaluation:
         """The values of f on the rows of X and the failed rows (no policy applied)."""
+        if is_device_array(X) and not (self.vectorized and self.device_f
+                                       and self.backend is None):
+            X = to_numpy(X)
         if self.backend is None:
             return vectorized(self.f, X) if self.vectorized else per_point(self.f, X)
         from relax.executors import Batch

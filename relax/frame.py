@@ -36,11 +36,14 @@ The full model costs O(Nn² + n³) per step: these are the plain steps of
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg
 
+from relax import backend
+from relax.backend import CPU, Backend, to_numpy
 from relax.models import DiagonalGaussian, Gaussian
 
 
@@ -53,113 +56,136 @@ class Direction:
 
     def quadratic(self) -> float:
         """|δ₁|² + ½‖M₁‖²_F: twice the KL of a unit step to second order."""
-        return float(self.delta @ self.delta + 0.5 * np.sum(self.M * self.M))
+        xp = backend.namespace_of(self.M)
+        return float(self.delta @ self.delta + 0.5 * xp.sum(self.M * self.M))
 
 
-class FullFrame:
+class _OnBackend:
+    """The frame's arrays live on ``device`` (:mod:`relax.backend`)."""
+
+    device = "cpu"
+    ARRAYS: tuple = ()
+
+    @property
+    def bk(self) -> Backend:
+        return backend.get(self.device)
+
+    def to(self, bk: Backend):
+        """This frame with its arrays on ``bk`` (a new frame)."""
+        twin = copy.copy(self)
+        for name in self.ARRAYS:
+            setattr(twin, name, bk.asarray(getattr(self, name)))
+        twin.device = bk.name
+        return twin
+
+
+class FullFrame(_OnBackend):
     """N(μ, AAᵀ) with A lower triangular."""
 
     diagonal = False
+    ARRAYS = ("mean", "A")
 
-    def __init__(self, mean: np.ndarray, A: np.ndarray):
-        self.mean, self.A = mean, A
+    def __init__(self, mean: np.ndarray, A: np.ndarray, device: str = "cpu"):
+        self.mean, self.A, self.device = mean, A, device
 
     @classmethod
     def from_model(cls, model: Gaussian) -> FullFrame:
         return cls(np.array(model.mean()), np.array(model.cholesky))
 
     def model(self) -> Gaussian:
-        return Gaussian.from_cholesky(self.mean, self.A)
+        return Gaussian.from_cholesky(to_numpy(self.mean), to_numpy(self.A))
 
     def sample(self, Z: np.ndarray) -> np.ndarray:
         return self.mean + Z @ self.A.T
 
     def whiten(self, X: np.ndarray) -> np.ndarray:
-        return linalg.solve_triangular(self.A, (X - self.mean).T, lower=True,
-                                       check_finite=False).T
+        return self.bk.solve_triangular(self.A, (X - self.mean).T, lower=True).T
 
     def spread(self) -> float:
-        return float(np.sqrt(np.max(np.einsum("ij,ij->i", self.A, self.A))))
+        xp = self.bk.xp
+        return float(xp.sqrt(xp.max(self.bk.rowdot(self.A, self.A))))
 
     # gradients ------------------------------------------------------------
-    @staticmethod
-    def gradients(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gradients(self, Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """G_μ = Σ ω z, G_Σ = Σ ω (z zᵀ − I)."""
         G = (Z.T * w) @ Z
-        G[np.diag_indices_from(G)] -= w.sum()
+        G = self.bk.add_diagonal(G, -self.bk.xp.sum(w))
         return w @ Z, G
 
     def direction(self, gradient: str, param: str, G_mu, G_S) -> Direction:
         """(δ₁, M₁) for ``gradient`` (see the module docstring)."""
         if gradient == "natural":
             return Direction(-G_mu, -G_S)
-        A = self.A
+        A, bk = self.A, self.bk
         u = self._solve(self.mean)
         if param == "theta":
             g_b = A @ G_mu
-            g_E = A @ G_S @ A.T + np.outer(self.mean, g_b) + np.outer(g_b, self.mean)
-            K = A.T @ (2.0 * g_E - np.diag(np.diag(g_E))) @ A
+            g_E = A @ G_S @ A.T + bk.outer(self.mean, g_b) + bk.outer(g_b, self.mean)
+            K = A.T @ (2.0 * g_E - bk.diag_matrix(bk.diagonal(g_E))) @ A
             return Direction(-(A.T @ g_b + 2.0 * K @ u), -2.0 * K)
-        Ainv = self._solve(np.eye(u.size))
+        Ainv = self._solve(bk.xp.eye(u.shape[0], dtype=bk.float))
         v = Ainv @ (Ainv.T @ (G_mu - G_S @ u))
         dTheta = 0.5 * Ainv.T @ G_S @ Ainv
-        Q = 0.5 * (dTheta + np.diag(np.diag(dTheta)))
-        return Direction(-v, -(Ainv @ Q @ Ainv.T - np.outer(u, v) - np.outer(v, u)))
+        Q = 0.5 * (dTheta + bk.diag_matrix(bk.diagonal(dTheta)))
+        return Direction(-v, -(Ainv @ Q @ Ainv.T - bk.outer(u, v) - bk.outer(v, u)))
 
     def _solve(self, b: np.ndarray) -> np.ndarray:
-        return linalg.solve_triangular(self.A, b, lower=True, check_finite=False)
+        return self.bk.solve_triangular(self.A, b, lower=True)
 
     # finite steps ---------------------------------------------------------
-    @staticmethod
-    def increment(d: Direction, param: str, rho: float):
+    def increment(self, d: Direction, param: str, rho: float):
         """(δ, M) at step ρ in chart ``param``; None when M is not positive definite."""
-        n = d.delta.size
+        bk = self.bk
+        eye = bk.xp.eye(d.delta.shape[0], dtype=bk.float)
         if param == "eta":
-            M = np.eye(n) + rho * d.M - rho * rho * np.outer(d.delta, d.delta)
+            M = eye + rho * d.M - rho * rho * bk.outer(d.delta, d.delta)
             delta = rho * d.delta
         else:
             try:
-                R = linalg.cholesky(np.eye(n) - rho * d.M, lower=True, check_finite=False)
+                R = bk.cholesky(eye - rho * d.M)
             except (linalg.LinAlgError, ValueError):
                 return None
-            M = linalg.cho_solve((R, True), np.eye(n), check_finite=False)
+            M = bk.cho_solve(R, eye)
             delta = rho * M @ d.delta
-        if not (np.all(np.isfinite(M)) and np.all(np.isfinite(delta))):
+        if not (bk.all_finite(M) and bk.all_finite(delta)):
             return None
         return delta, 0.5 * (M + M.T)
 
-    @staticmethod
-    def kl(delta: np.ndarray, M: np.ndarray) -> float | None:
+    def kl(self, delta: np.ndarray, M: np.ndarray) -> float | None:
         """½[tr M⁻¹ + δᵀM⁻¹δ − n + log det M]; None if M is not positive definite."""
+        bk = self.bk
+        xp = bk.xp
         try:
-            R = linalg.cholesky(M, lower=True, check_finite=False)
+            R = bk.cholesky(M)
         except (linalg.LinAlgError, ValueError):
             return None
-        Rinv = linalg.solve_triangular(R, np.eye(M.shape[0]), lower=True, check_finite=False)
+        Rinv = bk.solve_triangular(R, xp.eye(M.shape[0], dtype=bk.float), lower=True)
         r = Rinv @ delta
-        val = np.sum(Rinv * Rinv) + r @ r - M.shape[0] + 2.0 * np.sum(np.log(np.diag(R)))
+        val = xp.sum(Rinv * Rinv) + r @ r - M.shape[0] + 2.0 * xp.sum(xp.log(bk.diagonal(R)))
         return max(0.5 * float(val), 0.0)
 
     def moved(self, delta: np.ndarray, M: np.ndarray) -> FullFrame:
         """The frame at μ + Aδ, A chol(M) (a product of lower triangles stays lower)."""
-        R = linalg.cholesky(M, lower=True, check_finite=False)
-        return FullFrame(self.mean + self.A @ delta, self.A @ R)
+        R = self.bk.cholesky(M)
+        return FullFrame(self.mean + self.A @ delta, self.A @ R, self.device)
 
 
-class DiagonalFrame:
+class DiagonalFrame(_OnBackend):
     """N(μ, diag(s²)); every formula of the full frame taken elementwise."""
 
     diagonal = True
+    ARRAYS = ("mean", "s")
 
-    def __init__(self, mean: np.ndarray, s: np.ndarray):
-        self.mean, self.s = mean, s
+    def __init__(self, mean: np.ndarray, s: np.ndarray, device: str = "cpu"):
+        self.mean, self.s, self.device = mean, s, device
 
     @classmethod
     def from_model(cls, model: DiagonalGaussian) -> DiagonalFrame:
         return cls(np.array(model.mean()), np.sqrt(model.var))
 
     def model(self) -> DiagonalGaussian:
-        return DiagonalGaussian(self.mean, self.s * self.s)
+        s = to_numpy(self.s)
+        return DiagonalGaussian(to_numpy(self.mean), s * s)
 
     def sample(self, Z: np.ndarray) -> np.ndarray:
         return self.mean + Z * self.s
@@ -168,12 +194,11 @@ class DiagonalFrame:
         return (X - self.mean) / self.s
 
     def spread(self) -> float:
-        return float(np.max(self.s))
+        return float(self.bk.xp.max(self.s))
 
-    @staticmethod
-    def gradients(Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gradients(self, Z: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """G_μ = Σ ω z, G_d = Σ ω (z² − 1)."""
-        return w @ Z, w @ (Z * Z) - w.sum()
+        return w @ Z, w @ (Z * Z) - self.bk.xp.sum(w)
 
     def direction(self, gradient: str, param: str, G_mu, G_d) -> Direction:
         if gradient == "natural":
@@ -186,28 +211,31 @@ class DiagonalFrame:
         v = (G_mu - G_d * u) / (s * s)
         return Direction(-v, -(G_d / (2.0 * s**4) - 2.0 * u * v))
 
-    @staticmethod
-    def increment(d: Direction, param: str, rho: float):
+    def increment(self, d: Direction, param: str, rho: float):
+        bk = self.bk
         if param == "eta":
             M = 1.0 + rho * d.M - rho * rho * d.delta**2
             delta = rho * d.delta
         else:
             M = 1.0 / (1.0 - rho * d.M)
             delta = rho * M * d.delta
-        if not (np.all(np.isfinite(M)) and np.all(M > 0) and np.all(np.isfinite(delta))):
+        if not (bk.all_finite(M) and bool(bk.xp.all(M > 0)) and bk.all_finite(delta)):
             return None
         return delta, M
 
-    @staticmethod
-    def kl(delta: np.ndarray, M: np.ndarray) -> float:
-        return max(0.5 * float(np.sum(1.0 / M + delta * delta / M - 1.0 + np.log(M))), 0.0)
+    def kl(self, delta: np.ndarray, M: np.ndarray) -> float:
+        xp = self.bk.xp
+        return max(0.5 * float(xp.sum(1.0 / M + delta * delta / M - 1.0 + xp.log(M))), 0.0)
 
     def moved(self, delta: np.ndarray, M: np.ndarray) -> DiagonalFrame:
-        return DiagonalFrame(self.mean + self.s * delta, self.s * np.sqrt(M))
+        return DiagonalFrame(self.mean + self.s * delta, self.s * self.bk.xp.sqrt(M),
+                             self.device)
 
 
-def local_frame(model) -> FullFrame | DiagonalFrame:
-    """The local frame of a Gaussian model."""
+def local_frame(model, bk: Backend = CPU) -> FullFrame | DiagonalFrame:
+    """The local frame of a Gaussian model, its arrays on ``bk``."""
     if isinstance(model, DiagonalGaussian):
-        return DiagonalFrame.from_model(model)
-    return FullFrame.from_model(model)
+        frame = DiagonalFrame.from_model(model)
+    else:
+        frame = FullFrame.from_model(model)
+    return frame if bk.is_numpy else frame.to(bk)

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from relax import backend
 from relax.graphs import Graph
 
 
@@ -246,8 +247,26 @@ def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *, inplace: bo
 
 
 def samples(chains: GibbsChains) -> np.ndarray:
-    """The current state of every chain as rows: float64 array of shape (C, n)."""
-    return chains.spins.T.astype(np.float64)
+    """The current state of every chain as rows: float64 array of shape (C, n) (in the
+    namespace of the spins: cupy for chains on the GPU)."""
+    if isinstance(chains.spins, np.ndarray):
+        return chains.spins.T.astype(np.float64)
+    bk = backend.of(chains.spins)
+    return bk.astype(chains.spins.T, bk.float)
+
+
+def on(chains: GibbsChains, bk) -> GibbsChains:
+    """The chains with their spins (and chain keys) on the backend ``bk``
+    (:mod:`relax.backend`); the same chains when they are there already."""
+    if bk.owns(chains.spins):
+        return chains
+    if bk.is_numpy:
+        return replace(chains, spins=np.ascontiguousarray(backend.to_numpy(chains.spins),
+                                                          dtype=np.int8),
+                       chain_keys=np.asarray(backend.to_numpy(chains.chain_keys),
+                                             dtype=np.uint32))
+    return replace(chains, spins=bk.asarray(chains.spins, dtype=bk.xp.int8),
+                   chain_keys=bk.asarray(chains.chain_keys, dtype=bk.xp.uint32))
 
 
 # ----------------------------------------------------------------- numpy reference

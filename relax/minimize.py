@@ -59,6 +59,8 @@ def minimize(
     max_resamples: int = MAX_RESAMPLES,
     checkpoint: str | Path | checkpoints.Checkpointer | None = None,
     checkpoint_every: int | None = None,
+    device: str = "cpu",
+    device_f: bool = True,
     **options,
 ) -> OptimizeResult:
     """Minimize f by stochastic relaxation of ``model``.
@@ -105,6 +107,13 @@ def minimize(
         ``checkpoint_every`` iterations (default: at most once a minute), at the end, on
         Ctrl-C and on a failure under ``invalid="raise"``; :func:`resume` continues it.
         Not with ``restarts`` (a checkpoint holds one optimizer, not a restart schedule).
+    device : {"cpu", "gpu"}
+        Where the sample, the estimates and the search state live (see
+        :class:`Optimizer`); ``"gpu"`` needs ``pip install "relax[gpu]"``.
+    device_f : bool
+        On the GPU, a vectorized f gets the batch as a cupy array (True, default; convert
+        it to torch or JAX through DLPack) or as numpy (False).  A per-point f and f on
+        ``workers``/``executor`` always get numpy rows.
 
     Returns
     -------
@@ -131,9 +140,9 @@ def minimize(
         maxfev = 10_000 * first.n
     settings = dict(gradient=gradient, param=param, step=step, shaping=shaping,
                     target=target, tolspread=tolspread, patience=patience, invalid=invalid,
-                    **options)
+                    device=device, **options)
     with Evaluator(f, vectorized=vectorized, workers=workers, executor=executor,
-                   timeout=timeout) as evaluator:
+                   timeout=timeout, device_f=device_f) as evaluator:
         saver = _checkpointer(checkpoint, checkpoint_every, evaluator, max_resamples)
         if saver is not None and restarts:
             raise ValueError("checkpoint cannot be combined with restarts (a checkpoint holds "
@@ -206,21 +215,22 @@ def _checkpointer(checkpoint, every, evaluator: Evaluator, max_resamples: int):
         f = None
     return checkpoints.Checkpointer(checkpoint, every, f=f, vectorized=evaluator.vectorized,
                                     workers=evaluator.workers, timeout=evaluator.timeout,
-                                    max_resamples=max_resamples, checkpoint_every=every)
+                                    max_resamples=max_resamples, checkpoint_every=every,
+                                    device_f=evaluator.device_f)
 
 
 def run(opt: Optimizer, f: Callable, *, vectorized: bool = False,
         callback: Callable | None = None, workers: int | None = None, executor=None,
         timeout: float | None = None, max_resamples: int = MAX_RESAMPLES,
         checkpoint: str | Path | checkpoints.Checkpointer | None = None,
-        checkpoint_every: int | None = None) -> OptimizeResult:
+        checkpoint_every: int | None = None, device_f: bool = True) -> OptimizeResult:
     """Drive an existing :class:`Optimizer` until one of its stopping criteria holds
     (options as in :func:`minimize`).  A pending batch (an optimizer loaded from a
     checkpoint taken between ``ask`` and ``tell``) is evaluated first."""
     callback = validate.optional_callable("callback", callback)
     max_resamples = validate.integer("max_resamples", max_resamples, 0)
     with Evaluator(f, vectorized=vectorized, workers=workers, executor=executor,
-                   timeout=timeout) as evaluator:
+                   timeout=timeout, device_f=device_f) as evaluator:
         saver = _checkpointer(checkpoint, checkpoint_every, evaluator, max_resamples)
         return loop(opt, evaluator, callback=callback, max_resamples=max_resamples,
                     checkpointer=saver)
@@ -312,14 +322,17 @@ def resume(path: str | Path, f: Callable | None = None, *, vectorized: bool | No
            callback: Callable | None = None, workers: int | None = None, executor=None,
            timeout: float | None = None, max_resamples: int | None = None,
            checkpoint: str | Path | None = None,
-           checkpoint_every: int | None = None) -> OptimizeResult:
+           checkpoint_every: int | None = None, device: str | None = None,
+           device_f: bool | None = None) -> OptimizeResult:
     """Continue the run checkpointed in ``path`` to its end, as :func:`minimize` would have
     without the interruption (the same result, bit for bit, for a deterministic f).
 
     ``f`` defaults to the one stored in the checkpoint (stored when it pickles: a function
     defined at module level); ``vectorized``, ``timeout`` and ``max_resamples`` default to
     the run's.  Checkpoints go on being written to ``checkpoint`` (default: ``path``
-    itself).  Checkpoints are pickles: resume only files you trust.
+    itself).  ``device`` continues the run on "cpu" or "gpu" (default: where it ran; a
+    GPU run resumes on the CPU and back) and ``device_f`` defaults to the run's.
+    Checkpoints are pickles: resume only files you trust.
     """
     saved = checkpoints.read(path)
     context = saved.context
@@ -336,7 +349,10 @@ def resume(path: str | Path, f: Callable | None = None, *, vectorized: bool | No
         max_resamples = context.get("max_resamples", MAX_RESAMPLES)
     if checkpoint_every is None:
         checkpoint_every = context.get("checkpoint_every")
-    return run(saved.optimizer, f, vectorized=vectorized, callback=callback, workers=workers,
+    if device_f is None:
+        device_f = context.get("device_f", True)
+    opt = saved.optimizer if device is None else saved.optimizer.to(device)
+    return run(opt, f, vectorized=vectorized, callback=callback, workers=workers,
                executor=executor, timeout=timeout, max_resamples=max_resamples,
                checkpoint=path if checkpoint is None else checkpoint,
-               checkpoint_every=checkpoint_every)
+               checkpoint_every=checkpoint_every, device_f=device_f)

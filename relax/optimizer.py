@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from relax import checkpoint, validate
+from relax import backend, checkpoint, validate
 from relax.direction import check_choice
 from relax.evaluate import POLICIES, EvaluationError, check_values
 from relax.history import History
@@ -222,10 +222,21 @@ class Optimizer:
         Stop when the best f has not improved for this many iterations (default off).
     seed : int or Generator, optional
         Seed of the single ``numpy.random.Generator`` used for every draw.
+    device : {"cpu", "gpu"}
+        Where the sample, the statistics, the estimates and the search state live:
+        ``"cpu"`` (numpy, default) or ``"gpu"`` (cupy, ``pip install "relax[gpu]"``; see
+        :mod:`relax.backend`).  On the GPU, ``ask`` returns a cupy array and ``tell`` takes
+        cupy or numpy arrays; the model, the result and the history are numpy.  The same
+        seed gives the same run on the same device, not across devices.  :meth:`to` moves
+        a run between devices; a checkpoint holds numpy arrays and resumes on either.
     """
 
     #: The model's domain, "real" or "binary" (None in optimizers pickled before it was kept).
     domain: str | None = None
+    #: Where the run's arrays live (see :mod:`relax.backend`).
+    device: str = "cpu"
+    #: False after unpickling a run of another device, until :meth:`to` places it.
+    _placed: bool = True
 
     def __init__(self, model: ExponentialFamily, *, gradient: str = "natural",
                  param: str = "auto", adapt: str = "auto", mirrored: bool = True,
@@ -235,8 +246,10 @@ class Optimizer:
                  maxiter: int | None = None,
                  maxfev: int | None = None, target: float | None = None,
                  tolspread: float | None = None, tolfun: float = 1e-12, tolx: float = 1e-12,
-                 patience: int | None = None, seed=None):
+                 patience: int | None = None, seed=None, device: str = "cpu"):
         check_model(model)
+        bk = backend.check_device(device)
+        self.device = bk.name
         self.gradient = check_choice("gradient", gradient, ("natural", "vanilla"))
         check_choice("param", param, ("auto", "theta", "eta"))
         check_choice("shaping", shaping, ("auto", *SHAPINGS))
@@ -297,18 +310,60 @@ class Optimizer:
         return fisher
 
     def _search(self, model):
+        bk = self._bk
         if self.adapt == "cma":
-            return AdaptiveSearch(model, self.popsize, self.param, self.mirrored)
+            return AdaptiveSearch(model, self.popsize, self.param, self.mirrored, bk)
         if is_gaussian(model):
-            return FrameSearch(model, self.gradient, self.param, self.step, self.shaping)
+            return FrameSearch(model, self.gradient, self.param, self.step, self.shaping, bk)
         return FlatSearch(model, self.gradient, self.param, self.step, self.shaping,
-                          self.fisher, self.ridge, self.theta_max)
+                          self.fisher, self.ridge, self.theta_max, bk=bk)
+
+    # --------------------------------------------------------------- devices
+    @property
+    def _bk(self) -> backend.Backend:
+        return backend.get(self.device)
+
+    def to(self, device: str) -> Optimizer:
+        """Move the run to ``device`` ("cpu" or "gpu"): the search state and the pending
+        batch change namespace; the random generator, counters and history stay as they
+        are, so the run goes on (with the new device's random numbers).  Returns self."""
+        bk = backend.check_device(device)
+        s = self.state
+        s.search = s.search.to(bk)
+        if s.pending is not None:
+            s.pending = (np.array(backend.to_numpy(s.pending), dtype=float) if bk.is_numpy
+                         else bk.asarray(s.pending))
+        self.device, self._placed = bk.name, True
+        return self
+
+    def _place(self) -> None:
+        """Put an unpickled run of another device back on it (:meth:`__setstate__`)."""
+        if self._placed:
+            return
+        try:
+            self.to(self.device)
+        except backend.DeviceUnavailable as e:
+            raise backend.DeviceUnavailable(
+                f"this run was saved on device {self.device!r}: {e}. Continue it on the CPU "
+                "with opt.to('cpu'), Optimizer.load(path, device='cpu') or "
+                "relax.resume(path, device='cpu')") from None
+
+    def __getstate__(self) -> dict:
+        """The optimizer with numpy arrays only (a GPU run pickles without cupy)."""
+        state = self.__dict__.copy()
+        if self.device != "cpu" and self._placed:
+            s = copy.copy(self.state)
+            s.search = s.search.to(backend.CPU)
+            s.pending = None if s.pending is None else backend.to_numpy(s.pending)
+            state["state"] = s
+            state["_placed"] = False
+        return state
 
     # ------------------------------------------------------------------ loop
     @property
     def model(self) -> ExponentialFamily:
-        """The current distribution."""
-        return self.state.search.model
+        """The current distribution (numpy parameters, whatever the device)."""
+        return self.state.search.model.on_host()
 
     @property
     def pending(self) -> np.ndarray | None:
@@ -322,10 +377,12 @@ class Optimizer:
         Until it is told, the batch stays pending: asking again returns the same batch (a
         checkpoint taken between ``ask`` and ``tell`` resumes with it, bit for bit).
         """
-        s = self.state
+        self._place()
+        s, bk = self.state, self._bk
         if s.pending is None:
-            s.pending = np.array(s.search.ask(self.popsize, s.rng), dtype=float)
-        return s.pending.copy()
+            X = s.search.ask(self.popsize, s.rng)
+            s.pending = np.array(X, dtype=float) if bk.is_numpy else X
+        return bk.copy(s.pending)
 
     def resample(self, rows) -> np.ndarray:
         """Replace ``rows`` of the pending batch by fresh draws from the current model and
@@ -348,8 +405,13 @@ class Optimizer:
             raise ValueError(f"rows must be distinct row indices of the batch, 0..{size - 1};"
                              f" got {rows!r}")
         if rows.size:
-            X = s.pending.copy()
-            X[rows] = self.model.sample(rows.size, s.rng)
+            bk = self._bk
+            X = bk.copy(s.pending)
+            new = s.search.model.sample(rows.size, s.rng)
+            if bk.is_numpy:
+                X[rows] = new
+            else:
+                X[bk.asarray(rows, dtype=bk.xp.int64), ...] = bk.asarray(new)
             s.pending = X
             s.nfev += int(rows.size)
             s.replaced += int(rows.size)
@@ -366,6 +428,7 @@ class Optimizer:
         the rows last and keep them out of every estimate.  A numerical failure of the step
         itself skips the step (the model stays as it was) and is counted.
         """
+        self._place()
         s = self.state
         X, fX = self._checked(X, fX)
         try:
@@ -387,9 +450,10 @@ class Optimizer:
         """X and fX as float arrays of matching shapes, X finite (and ±1 on a binary
         model); a ValueError naming the first problem otherwise."""
         n = self.state.termination.n
+        bk = self._bk
         try:
-            X = np.asarray(X, dtype=float)
-            fX = np.asarray(fX, dtype=float)
+            X = np.asarray(X, dtype=float) if bk.is_numpy else bk.asarray(X)
+            fX = np.asarray(backend.to_numpy(fX), dtype=float)
         except (TypeError, ValueError) as e:
             raise ValueError(f"X and fX must be numeric arrays: {e}") from None
         if X.ndim != 2 or X.shape[1] != n:
@@ -426,7 +490,7 @@ class Optimizer:
         s = self.state
         i = int(np.argmin(values))
         if valid[i] and values[i] < s.best_f:
-            s.best_f, s.best_x = float(values[i]), X[i].copy()
+            s.best_f, s.best_x = float(values[i]), np.array(backend.to_numpy(X[i, ...]))
             return True
         return False
 
@@ -501,7 +565,8 @@ class Optimizer:
         if finite.any():
             i = int(np.argmin(np.where(finite, values, np.inf)))
             if values[i] < res.fun:
-                res.x, res.fun = np.array(X[i], dtype=float), float(values[i])
+                res.x, res.fun = (np.array(backend.to_numpy(X[i, ...]), dtype=float),
+                                  float(values[i]))
         res.nfev += int(values.size)
         res.update(success=False, status=1, message=why)
         return res
@@ -513,11 +578,14 @@ class Optimizer:
         checkpoint.write(path, self)
 
     @staticmethod
-    def load(path: str | Path) -> Optimizer:
+    def load(path: str | Path, device: str | None = None) -> Optimizer:
         """The optimizer of a checkpoint (:meth:`save`, ``minimize(checkpoint=...)``,
-        ``relax run --checkpoint``); it continues exactly where it stopped.  Checkpoints
-        are pickles: load only files you trust."""
-        return checkpoint.read(path).optimizer
+        ``relax run --checkpoint``); it continues exactly where it stopped, on ``device``
+        (default: the device it ran on; a GPU run resumes on the CPU with
+        ``device="cpu"`` and the other way round).  Checkpoints are pickles: load only
+        files you trust."""
+        opt = checkpoint.read(path).optimizer
+        return opt if device is None else opt.to(device)
 
 
 def _int(name: str, value, minimum: int) -> int:
@@ -547,8 +615,8 @@ def _check_binary_start(model: ExponentialFamily, theta_max: float) -> None:
 def _check_landed(model: ExponentialFamily) -> None:
     """A ValueError when a step left the family: θ (and η, when it is exact) must be
     finite.  (A fixed ρ times a gradient of f ≈ 1e300 can overflow.)"""
-    if not np.all(np.isfinite(model.theta)) or (model.exact
-                                                 and not np.all(np.isfinite(model.eta))):
+    bk = backend.of(model.theta)
+    if not bk.all_finite(model.theta) or (model.exact and not bk.all_finite(model.eta)):
         raise ValueError("the step left the family (parameters overflowed)")
 
 

@@ -31,6 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from relax import backend
+from relax.backend import to_numpy
+
 SHAPINGS = ("ranks", "raw", "centered", "standardized")
 
 
@@ -47,7 +50,11 @@ def tied_rank_weights(fX: np.ndarray, w: np.ndarray | None = None) -> np.ndarray
 
     ``w`` holds the weights of ranks 1, 2, … (best first; default :func:`rank_weights`);
     it may be longer than ``fX`` (then only its first ``fX.size`` entries are used).
+    ``fX`` and ``w`` may be arrays of another namespace (cupy: the sort runs on the
+    device), see :func:`_tied_rank_weights_xp`.
     """
+    if not isinstance(fX, np.ndarray):
+        return _tied_rank_weights_xp(fX, w)
     N = fX.size
     order = np.argsort(fX, kind="stable")
     sorted_f = fX[order]
@@ -60,6 +67,20 @@ def tied_rank_weights(fX: np.ndarray, w: np.ndarray | None = None) -> np.ndarray
     sizes = np.diff(np.append(starts, N))
     out[order] = np.repeat(np.add.reduceat(w, starts) / sizes, sizes)
     return out
+
+
+def _tied_rank_weights_xp(fX, w):
+    """:func:`tied_rank_weights` in the namespace of ``fX``: a stable argsort, then
+    out_i = w[rank_i] with the ranks the inverse permutation (the argsort of the order);
+    with ties, the group means are taken on the host (ties come with small populations)."""
+    bk = backend.of(fX)
+    xp, N = bk.xp, fX.shape[0]
+    w = bk.asarray(rank_weights(N)) if w is None else w[:N]
+    order = bk.argsort(fX)
+    sorted_f = xp.take(fX, order)
+    if N >= 2 and bool(xp.any(sorted_f[1:] == sorted_f[:-1])):
+        return bk.asarray(tied_rank_weights(to_numpy(fX), to_numpy(w)))
+    return xp.take(w, bk.argsort(order))
 
 
 def shape(fX: np.ndarray, method: str = "ranks") -> np.ndarray:

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from relax import backend
+from relax.backend import CPU, Backend
 from relax.models.base import ExponentialFamily
 
 MAX_BACKTRACKS = 60
@@ -106,8 +108,8 @@ class TrustAdaptation:
     alpha: float = 1.5
 
     @classmethod
-    def start(cls, epsilon: float, k: int) -> TrustAdaptation:
-        return cls(epsilon, min(0.1, 1.0 / np.sqrt(k)), np.zeros(k), 0.0)
+    def start(cls, epsilon: float, k: int, bk: Backend = CPU) -> TrustAdaptation:
+        return cls(epsilon, min(0.1, 1.0 / np.sqrt(k)), bk.xp.zeros(k, dtype=bk.float), 0.0)
 
     def update(self, step: np.ndarray, fisher_apply, epsilon0: float) -> None:
         """Account for the step Δθ just taken (``fisher_apply(v) = I_θ v``)."""
@@ -115,7 +117,8 @@ class TrustAdaptation:
         if not norm2 > 0:
             return
         b = self.beta
-        self.path = (1 - b) * self.path + np.sqrt(b * (2 - b)) * step / np.sqrt(norm2)
+        self.path = (1 - b) * self.path + float(np.sqrt(b * (2 - b))) * step \
+            / float(np.sqrt(norm2))
         self.gamma = (1 - b) ** 2 * self.gamma + b * (2 - b)
         r = float(self.path @ fisher_apply(self.path))
         change = np.exp(2 * b * (r / self.alpha - self.gamma))
@@ -180,16 +183,17 @@ def _exact_eta(model: ExponentialFamily, chart: str) -> bool:
 def _candidate(model, exact_eta, direction, rho, theta_max):
     """The model at θ + ρ·direction (or η + ρ·direction when ``exact_eta``), or None
     when it is outside the family."""
+    bk = backend.of(direction)
     if exact_eta:
         value = model.eta + rho * direction
         if model.domain == "binary":
-            bound = np.tanh(theta_max)
-            value = np.clip(value, -bound, bound)
+            bound = float(np.tanh(theta_max))
+            value = bk.xp.clip(value, -bound, bound)
     else:
         value = model.theta + rho * direction
         if model.domain == "binary":
-            value = np.clip(value, -theta_max, theta_max)
-    if not np.all(np.isfinite(value)):
+            value = bk.xp.clip(value, -theta_max, theta_max)
+    if not bk.all_finite(value):
         return None
     try:
         return model.from_param("eta" if exact_eta else "theta", value)
@@ -211,7 +215,7 @@ def take_step(
 
     Returns the old model with ρ = 0 when d is zero or no valid step was found.
     """
-    if not np.any(d):
+    if not backend.of(d).any_nonzero(d):
         return Step(model, 0.0, 0.0, 0)
     exact_eta = _exact_eta(model, chart)
     if chart == "theta":

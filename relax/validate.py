@@ -107,7 +107,19 @@ def target(value) -> float | None:
 
 
 def X_rows(X: np.ndarray, domain: str) -> None:
-    """The rows told to an optimizer: finite, and ±1 on a binary model."""
+    """The rows told to an optimizer: finite, and ±1 on a binary model (an array of
+    another namespace, e.g. cupy, is checked there and brought to the host only to name
+    the first bad entry)."""
+    if not isinstance(X, np.ndarray):
+        from relax import backend
+
+        xp = backend.namespace_of(X)
+        bad = ~xp.isfinite(X)
+        if domain == "binary":
+            bad = bad | (xp.abs(X) != 1.0)
+        if bool(xp.any(bad)):
+            X_rows(backend.to_numpy(X), domain)
+        return
     bad = ~np.isfinite(X)
     if bad.any():
         i, j = np.argwhere(bad)[0]

@@ -61,6 +61,9 @@ INTERRUPTED = 130
 @budget_options("10^4 * dim")
 @problem_options
 @execution_options
+@click.option("--device", type=click.Choice(["cpu", "gpu"]), default="cpu", show_default=True,
+              help="Where the sample, the estimates and the search state live (gpu: cupy, "
+                   "pip install \"relax[gpu]\"; the problem's f runs on numpy rows).")
 @checkpoint_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
@@ -77,6 +80,7 @@ def run(problem, resume, **args):
     relax run sphere -n 20 --history h.csv --plot run.pdf
     relax run rastrigin -n 10 --workers 4 --checkpoint run.ckpt --checkpoint-every 50
     relax run --resume run.ckpt
+    relax run sphere -n 1000 --popsize 100000 --maxiter 10 --device gpu
     """
     saved = None
     if resume is not None:
@@ -113,6 +117,7 @@ def resumed(path: str, problem: str | None, args: dict):
     kept = {name: value for name, value in args.items() if explicit(name)}
     merged = {**recorded["args"], **kept}
     merged["checkpoint"] = args["checkpoint"] if explicit("checkpoint") else path
+    merged.setdefault("device", "cpu")
     return saved, recorded["problem"], merged
 
 
@@ -128,6 +133,7 @@ def execute(problem: str, args: dict, saved) -> None:
                      [k for k in ("sigma0", "graph", "restart") if explicit(k)],
                      repr(prob.name))
         check_execution(args)
+    check_device(args["device"])
     if prob.domain == "real":
         method = replace(method, sigma0=prob.sigma0 if method.sigma0 is None else method.sigma0)
     model = build_model(prob, method)
@@ -141,7 +147,8 @@ def execute(problem: str, args: dict, saved) -> None:
         "problem": prob.name, "dim": prob.dim, "options": options, "seed": args["seed"],
         "seed_drawn": args["seed_drawn"], **method.record(prob.domain),
         **resolved(method, model), "maxfev": args["maxfev"], "maxiter": args["maxiter"],
-        "target": target, "invalid": args["invalid"], "workers": args["workers"],
+        "target": target, "invalid": args["invalid"], "device": args["device"],
+        "workers": args["workers"],
         "scheduler": args["scheduler"], "fun": res.fun, "x": res.x, "nfev": res.nfev,
         "nit": res.nit, "nfailed": res.get("nfailed", 0), "success": res.success,
         "message": res.message, "optimum": prob.optimum,
@@ -177,6 +184,17 @@ def check_execution(args: dict) -> None:
         check_file(args["checkpoint"], "--checkpoint")
 
 
+def check_device(device: str) -> None:
+    """--device gpu where cupy or a CUDA device is missing: a one-line error."""
+    if device == "gpu":
+        from relax.backend import DeviceUnavailable, cupy
+
+        try:
+            cupy()
+        except DeviceUnavailable as e:
+            raise UserError(f"--device gpu: {e}") from None
+
+
 def optimize(problem, prob, model, method, target, args, saved, progress):
     """The result of the run (or of its continuation from ``saved``), and the exception
     that stopped it early (:class:`~relax.interrupts.Interrupted` or
@@ -191,12 +209,13 @@ def optimize(problem, prob, model, method, target, args, saved, progress):
     saver = checkpointer({"problem": problem, "args": dict(args)}, args)
     try:
         if saved is not None:
-            return run(saved.optimizer, prob.f, vectorized=True, callback=progress,
-                       checkpoint=saver, **where), None
+            return run(saved.optimizer.to(args["device"]), prob.f, vectorized=True,
+                       callback=progress, checkpoint=saver, device_f=False, **where), None
         return minimize(prob.f, model, **method.settings(), maxfev=args["maxfev"],
                         maxiter=args["maxiter"], target=target, seed=args["seed"],
                         vectorized=True, invalid=args["invalid"], callback=progress,
-                        checkpoint=saver, **where), None
+                        checkpoint=saver, device=args["device"], device_f=False,
+                        **where), None
     except (Interrupted, EvaluationError) as stop:
         if stop.result is None:
             raise

@@ -17,6 +17,8 @@ from typing import Literal
 
 import numpy as np
 
+from relax.backend import CPU, Backend, is_device_array
+
 Param = Literal["theta", "eta"]
 
 
@@ -125,12 +127,23 @@ class ExponentialFamily(ABC):
         """KL(self ‖ other) = ψ(θ_o) − ψ(θ_s) − (θ_o − θ_s)·η_s (Bregman divergence of ψ)."""
         self._check_same_structure(other, "other")
         d = other.log_partition() - self.log_partition()
-        d -= float(np.dot(other.theta - self.theta, self.eta))
+        d -= float(_dot(other.theta - self.theta, self.eta))
         return max(float(d), 0.0)
 
     def entropy(self) -> float:
         """H(p) = ψ(θ) − θ·η (differential entropy for Gaussians)."""
-        return float(self.log_partition() - np.dot(self.theta, self.eta))
+        return float(self.log_partition() - _dot(self.theta, self.eta))
+
+    def on(self, bk: Backend) -> ExponentialFamily:
+        """This model with its parameters on the backend ``bk`` (:mod:`relax.backend`).
+
+        Gaussians stay on the host (their searches keep their own device state); binary
+        models move θ."""
+        return self
+
+    def on_host(self) -> ExponentialFamily:
+        """This model with numpy parameters."""
+        return self.on(CPU)
 
     def fisher(self, param: Param = "theta") -> np.ndarray:
         """Dense Fisher information: I_θ (``"theta"``) or I_η = I_θ⁻¹ (``"eta"``).
@@ -157,13 +170,19 @@ class ExponentialFamily(ABC):
             )
 
     def _check_vector(self, v: np.ndarray, name: str) -> np.ndarray:
+        if is_device_array(v):
+            if v.shape != (self.k,):
+                raise ValueError(f"{name} must have shape ({self.k},) for {self!r}; got "
+                                 f"{v.shape}")
+            return v
         v = np.asarray(v, dtype=float)
         if v.shape != (self.k,):
             raise ValueError(f"{name} must have shape ({self.k},) for {self!r}; got {v.shape}")
         return v
 
     def _check_X(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=float)
+        if not is_device_array(X):
+            X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.n:
             raise ValueError(f"X must have shape (size, {self.n}); got {X.shape}")
         return X
@@ -193,8 +212,16 @@ def check_size(size: int) -> int:
     return int(size)
 
 
+def _dot(a, b):
+    """a·b of two vectors (numpy's ``dot`` on numpy arrays, ``@`` on others)."""
+    return np.dot(a, b) if isinstance(a, np.ndarray) else a @ b
+
+
 def frozen(a: np.ndarray) -> np.ndarray:
-    """A read-only float64 copy of ``a``."""
+    """A read-only float64 copy of ``a`` (an array of another namespace, e.g. cupy, as it
+    is: those cannot be made read-only)."""
+    if is_device_array(a):
+        return a
     a = np.array(a, dtype=float)
     a.setflags(write=False)
     return a

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 
-from relax import gibbs
+from relax import backend, gibbs
+from relax.backend import CPU, Backend, is_device_array, to_numpy
 from relax.enumeration import MAX_ENUMERATION_N, all_points, log_probabilities
 from relax.graphs import Graph, complete, from_interactions
 from relax.models.base import ExponentialFamily, as_rng, check_size, frozen
@@ -132,6 +133,12 @@ class Ising(ExponentialFamily):
 
     @staticmethod
     def _check_theta(theta, k: int) -> np.ndarray:
+        if is_device_array(theta):
+            bk = backend.of(theta)
+            if theta.shape != (k,) or not bk.all_finite(theta):
+                raise ValueError(f"theta must be a finite vector of shape ({k},); got "
+                                 f"shape {theta.shape}")
+            return bk.astype(theta, bk.float)
         theta = np.asarray(theta, dtype=float)
         if theta.shape != (k,):
             raise ValueError(f"theta must have shape ({k},) (n fields, then one per"
@@ -156,7 +163,13 @@ class Ising(ExponentialFamily):
 
     @property
     def k(self) -> int:
-        return self._theta.size
+        return self._theta.shape[0]
+
+    def on(self, bk: Backend) -> Ising:
+        """This model with θ on ``bk`` (sampled there by Gibbs sweeps, n > 20)."""
+        if bk.owns(self._theta):
+            return self
+        return self.from_theta(bk.asarray(self._theta))
 
     @property
     def graph(self) -> Graph:
@@ -348,6 +361,8 @@ class Ising(ExponentialFamily):
     def stats(self, X) -> np.ndarray:
         """T(x) = (x, ∏_{i∈S} x_i for each interaction S), vectorized per order |S|."""
         X = self._check_X(X)
+        if is_device_array(X):
+            return self._stats_xp(X)
         T = np.empty((X.shape[0], self.k))
         T[:, : self.n] = X
         for g in self._groups:
@@ -357,6 +372,28 @@ class Ising(ExponentialFamily):
                 T[:, self.n + g.index] = np.prod(X[:, g.members], axis=2)
         return T
 
+    def _stats_xp(self, X):
+        """:meth:`stats` in the namespace of X: the products of each order as columns
+        (``take``), then put in the order of the interactions."""
+        bk = backend.of(X)
+        xp = bk.xp
+        key = ("stats", bk.name)
+        if key not in self._shared:
+            order = np.concatenate([g.index for g in self._groups] or [np.zeros(0, int)])
+            self._shared[key] = (
+                [[bk.asarray(g.members[:, p], dtype=xp.int64) for p in range(g.members.shape[1])]
+                 for g in self._groups],
+                bk.asarray(np.concatenate([np.arange(self.n), self.n + np.argsort(order)]),
+                           dtype=xp.int64))
+        members, columns = self._shared[key]
+        parts = [X]
+        for group in members:
+            prod = xp.take(X, group[0], axis=1)
+            for idx in group[1:]:
+                prod = prod * xp.take(X, idx, axis=1)
+            parts.append(prod)
+        return xp.take(bk.concat(parts, axis=1), columns, axis=1)
+
     def sample(self, size: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
         """``size`` points: inverse CDF on the enumeration (``"exact"``), or the states of
         ``size`` new independent Gibbs chains after ``burn_in`` sweeps (``"gibbs"``)."""
@@ -365,7 +402,7 @@ class Ising(ExponentialFamily):
             cdf = self._cdf()
             idx = np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right")
             return self._points()[np.minimum(idx, cdf.size - 1)].astype(float)
-        chains = self._advance(gibbs.new_chains(self.n, size, rng), self._burn_in)
+        chains = self._advance(self._new_chains(size, rng), self._burn_in)
         return gibbs.samples(chains)
 
     def sample_chains(self, size: int, rng: np.random.Generator | int | None = None,
@@ -382,20 +419,45 @@ class Ising(ExponentialFamily):
         if self._sampler == "exact":
             return self.sample(size, rng), chains
         if not isinstance(chains, gibbs.GibbsChains) or chains.spins.shape != (self.n, size):
-            chains = self._advance(gibbs.new_chains(self.n, size, rng), self._burn_in)
+            chains = self._advance(self._new_chains(size, rng), self._burn_in)
         else:
             chains = self._advance(chains, self._sweeps)
         return gibbs.samples(chains), chains
 
+    def _new_chains(self, size: int, rng: np.random.Generator) -> gibbs.GibbsChains:
+        """New chains (drawn from ``rng`` on the host), on the backend of θ."""
+        return gibbs.on(gibbs.new_chains(self.n, size, rng), backend.of(self._theta))
+
     def _advance(self, chains: gibbs.GibbsChains, sweeps: int) -> gibbs.GibbsChains:
         """``sweeps`` sweeps, the first ``cluster_sweeps`` of them preceded by a
-        Swendsen–Wang update."""
+        Swendsen–Wang update.
+
+        Chains on the GPU are swept by the CUDA kernel (:mod:`relax.gpu.gibbs`); the
+        Swendsen–Wang update runs on the CPU (the chains cross the bus, n·C bytes each
+        way); chains of another namespace are swept on the CPU.
+        """
+        bk = backend.of(chains.spins)
         c = min(self._cluster_sweeps, sweeps)
         if c:
             from relax import clusters
 
-            chains = clusters.sweep(chains, self._couplings(), c)
+            chains = gibbs.on(clusters.sweep(gibbs.on(chains, CPU), self._couplings(), c), bk)
+        if bk.is_cupy:
+            from relax.gpu import gibbs as gpu_gibbs
+
+            return gpu_gibbs.sweep(chains, self._device_couplings(), sweeps - c)
+        if not bk.is_numpy:
+            swept = gibbs.sweep(gibbs.on(chains, CPU), self._couplings(), sweeps - c)
+            return gibbs.on(swept, bk)
         return gibbs.sweep(chains, self._couplings(), sweeps - c)
+
+    def _device_couplings(self):
+        """The couplings in the GPU kernel's layout (:class:`relax.gpu.gibbs.Couplings`)."""
+        if "device_couplings" not in self._cache:
+            from relax.gpu import gibbs as gpu_gibbs
+
+            self._cache["device_couplings"] = gpu_gibbs.couplings(self._couplings())
+        return self._cache["device_couplings"]
 
     def _cdf(self) -> np.ndarray:
         if "cdf" not in self._cache:
@@ -407,7 +469,8 @@ class Ising(ExponentialFamily):
         if "couplings" not in self._cache:
             if "plan" not in self._shared:
                 self._shared["plan"] = gibbs.sweep_plan(self._graph)
-            self._cache["couplings"] = gibbs.couplings(self._shared["plan"], self.h, self.J)
+            self._cache["couplings"] = gibbs.couplings(self._shared["plan"], to_numpy(self.h),
+                                                       to_numpy(self.J))
         return self._cache["couplings"]
 
     def _reference(self) -> gibbs.ReferencePlan:
