@@ -140,6 +140,12 @@ class Backend:
             return np.argsort(a, kind="stable")
         return self.xp.argsort(a) if self.is_cupy else self.xp.argsort(a, stable=True)
 
+    def pm1(self, cond):
+        """+1.0 where ``cond`` holds, −1.0 elsewhere (``where(cond, 1.0, -1.0)``)."""
+        if self.is_numpy or self.is_cupy:
+            return self.xp.where(cond, 1.0, -1.0)
+        return 2.0 * self.xp.astype(cond, self.float) - 1.0
+
     def atanh(self, a):
         return self.xp.arctanh(a) if self.is_numpy or self.is_cupy else self.xp.atanh(a)
 
@@ -238,7 +244,9 @@ class Backend:
             from cupyx.scipy.linalg import solve_triangular
 
             return solve_triangular(A, B, lower=lower)
-        return self.xp.linalg.solve(A, B if B.ndim == 2 else B[:, None]).reshape(B.shape)
+        if B.ndim == 2:
+            return self.xp.linalg.solve(A, B)
+        return self.xp.linalg.solve(A, B[:, None])[:, 0]
 
     def cho_solve(self, L, B):
         """(LLᵀ)⁻¹B from the lower factor L."""

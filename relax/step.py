@@ -109,7 +109,8 @@ class TrustAdaptation:
 
     @classmethod
     def start(cls, epsilon: float, k: int, bk: Backend = CPU) -> TrustAdaptation:
-        return cls(epsilon, min(0.1, 1.0 / np.sqrt(k)), bk.xp.zeros(k, dtype=bk.float), 0.0)
+        return cls(epsilon, float(min(0.1, 1.0 / np.sqrt(k))), bk.xp.zeros(k, dtype=bk.float),
+                   0.0)
 
     def update(self, step: np.ndarray, fisher_apply, epsilon0: float) -> None:
         """Account for the step Δθ just taken (``fisher_apply(v) = I_θ v``)."""
@@ -244,7 +245,7 @@ def line_search(rule: StepRule, t: int, q: float, candidate, *, refine: bool = T
     """
     rho = rule.propose(t)
     if isinstance(rule, TrustRegion) and q > 0 and np.isfinite(q):
-        rho = min(rho, np.sqrt(2.0 * rule.epsilon / q))
+        rho = min(rho, float(np.sqrt(2.0 * rule.epsilon / q)))
     backtracks = 0
     for _ in range(MAX_BACKTRACKS):
         found = candidate(rho)
@@ -258,6 +259,6 @@ def line_search(rule: StepRule, t: int, q: float, candidate, *, refine: bool = T
         ratio = kl / rule.epsilon
         if 0.9 <= ratio <= 1.1 or (ratio < 1 and rho >= rule.rho_max) or backtracks >= 8:
             return new, rho, kl, backtracks
-        rho = min(rho / np.sqrt(max(ratio, 1e-12)), rule.rho_max)  # KL grows like ρ²
+        rho = min(rho / float(np.sqrt(max(ratio, 1e-12))), rule.rho_max)  # KL grows like ρ²
         backtracks += 1
     return None, 0.0, 0.0, backtracks

@@ -118,8 +118,9 @@ class Bernoulli(ExponentialFamily):
     # family ---------------------------------------------------------------
     def sample(self, size: int, rng=None) -> np.ndarray:
         """x_i = +1 when u_i < p_i, else −1, with u uniform on [0, 1)."""
-        u = backend.of(self._theta).uniform(as_rng(rng), (check_size(size), self.n))
-        return self._xp.where(u < self.p, 1.0, -1.0)
+        bk = backend.of(self._theta)
+        u = bk.uniform(as_rng(rng), (check_size(size), self.n))
+        return bk.pm1(u < self.p)
 
     def stats(self, X) -> np.ndarray:
         """T(x) = x."""
@@ -148,7 +149,7 @@ class Bernoulli(ExponentialFamily):
         return self._eta
 
     def mode(self) -> np.ndarray:
-        return self._xp.where(self._theta >= 0, 1.0, -1.0)
+        return backend.of(self._theta).pm1(self._theta >= 0)
 
     def spread(self) -> float:
         return self.entropy()
