@@ -341,7 +341,7 @@ class Optimizer:
         if self._placed:
             return
         try:
-            self.to(self.device)
+            self.to(backend.get(self.device))
         except backend.DeviceUnavailable as e:
             raise backend.DeviceUnavailable(
                 f"this run was saved on device {self.device!r}: {e}. Continue it on the CPU "
