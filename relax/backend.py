@@ -99,6 +99,7 @@ class Backend:
         self.is_numpy = xp is np
         self.is_cupy = xp.__name__ == "cupy"
         self.float = xp.float64
+        self.bool = getattr(xp, "bool", None) or xp.bool_
 
     def __repr__(self) -> str:
         return f"Backend({self.name!r})"

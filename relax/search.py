@@ -375,7 +375,7 @@ class FlatSearch:
         for b in self.blocks:
             m = np.zeros(k, dtype=bool)
             m[b] = True
-            masks.append(bk.asarray(m, dtype=bk.xp.bool))
+            masks.append(bk.asarray(m, dtype=bk.bool))
         return masks
 
     def _metric(self, T) -> Metric:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,3 +243,39 @@ def test_importing_relax_never_imports_cupy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_relax_run_device_gpu_without_cupy_is_a_one_line_error():
+    if backend.gpu_available():
+        pytest.skip("a GPU is present")
+    from click.testing import CliRunner
+
+    from relax.cli import main
+
+    out = CliRunner().invoke(main, ["run", "sphere", "-n", "3", "--seed", "1", "--device",
+                                    "gpu"])
+    assert out.exit_code == 2
+    assert "--device gpu" in out.output and "relax[gpu]" in out.output
+
+
+BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "gpu.py"
+
+
+def test_gpu_benchmark_cpu_column_runs(tmp_path):
+    proc = subprocess.run([sys.executable, str(BENCHMARK), "--cpu-only", "--dim", "8",
+                           "--popsize", "64", "--bits", "200", "--bit-popsize", "20",
+                           "--side", "8", "--chains", "8", "--sweeps", "2", "--repeats", "1"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "| Gaussian iteration, d = 8, λ = 64 |" in proc.stdout
+    assert "Gibbs spin updates per second: CPU" in proc.stdout
+    assert not list(tmp_path.iterdir())  # --cpu-only writes nothing
+
+
+def test_gpu_benchmark_without_a_gpu_says_so(tmp_path):
+    if backend.gpu_available():
+        pytest.skip("a GPU is present")
+    proc = subprocess.run([sys.executable, str(BENCHMARK)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert proc.returncode != 0
+    assert "needs a CUDA GPU with cupy" in proc.stderr
