@@ -250,6 +250,27 @@ def write_section(path: Path, heading: str, text: str) -> None:
     path.write_text(new)
 
 
+def fill_defaults(args: argparse.Namespace, base: dict) -> None:
+    """Set every option of ``base`` that was not given (``dims`` parsed as an id list)."""
+    for key, value in base.items():
+        if getattr(args, key) is None:
+            setattr(args, key, id_list(key)(value) if key == "dims" else value)
+
+
+def publish(text: str, section: str, out: Path | None, raw: str | None = None,
+            payload: dict | None = None) -> None:
+    """Print the section, write ``payload`` as JSON to ``raw`` and the section to
+    ``out`` when given."""
+    import json
+
+    print("\n" + text)
+    if raw:
+        Path(raw).write_text(json.dumps(payload, indent=1))
+    if out is not None:
+        write_section(out, section, text)
+        print(f"wrote the section {section!r} of {out}", file=sys.stderr)
+
+
 def results_path(value: str | None, quick: bool, no_write: bool) -> Path | None:
     """Where to write the section: ``--results`` if given; RESULTS.md unless ``--quick``
     or ``--no-write``; ``None`` for print only."""

@@ -54,8 +54,8 @@ from _common import (
     limit_threads,
     name_list,
     provenance,
+    publish,
     results_path,
-    write_section,
 )
 
 SECTION = "## BBOB (relax vs pycma vs cmaes)"
@@ -516,12 +516,7 @@ def main(argv: list[str] | None = None) -> None:
     records = sorted(records, key=lambda r: (r["function"], r["dim"], r["instance"],
                                              r["method"]))
     text = report(records, args, argv)
-    print("\n" + text)
-    if args.raw:
-        Path(args.raw).write_text(json.dumps({"command": argv, "records": records}, indent=1))
-    if out is not None:
-        write_section(out, SECTION, text)
-        print(f"wrote the section {SECTION!r} of {out}", file=sys.stderr)
+    publish(text, SECTION, out, args.raw, {"command": argv, "records": records})
 
 
 if __name__ == "__main__":

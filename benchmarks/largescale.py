@@ -26,19 +26,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import math
 import statistics
 import sys
 import time
 import warnings
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 from _common import (
     BatchObjective,
     blas_info,
+    fill_defaults,
     fmt_int,
     fmt_ratio,
     fmt_sci,
@@ -46,8 +45,8 @@ from _common import (
     limit_threads,
     name_list,
     provenance,
+    publish,
     results_path,
-    write_section,
 )
 
 SECTION = "## Large scale (DiagonalGaussian vs separable CMA)"
@@ -199,10 +198,7 @@ def parser() -> argparse.ArgumentParser:
 
 def resolve(args: argparse.Namespace, p: argparse.ArgumentParser) -> argparse.Namespace:
     """Fill unset sizes from the defaults (or the quick ones) and check them."""
-    base = QUICK if args.quick else DEFAULTS
-    for key, value in base.items():
-        if getattr(args, key) is None:
-            setattr(args, key, id_list(key)(value) if key == "dims" else value)
+    fill_defaults(args, QUICK if args.quick else DEFAULTS)
     if min(args.dims) < 2:
         p.error(f"--dims must be at least 2 (the ellipsoid needs it); got {args.dims}")
     for key in ("runs", "budget"):
@@ -248,12 +244,7 @@ def main(argv: list[str] | None = None) -> None:
             records.append(run_task(task))
             print(f"{i}/{len(tasks)} runs", file=sys.stderr, flush=True)
     text = report(records, args, argv)
-    print("\n" + text)
-    if args.raw:
-        Path(args.raw).write_text(json.dumps({"command": argv, "records": records}, indent=1))
-    if out is not None:
-        write_section(out, SECTION, text)
-        print(f"wrote the section {SECTION!r} of {out}", file=sys.stderr)
+    publish(text, SECTION, out, args.raw, {"command": argv, "records": records})
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from collections.abc import Callable
 import numpy as np
 from _common import (
     blas_info,
+    fill_defaults,
     fmt_ratio,
     id_list,
     limit_threads,
@@ -231,10 +232,7 @@ def parser() -> argparse.ArgumentParser:
 
 def resolve(args: argparse.Namespace, p: argparse.ArgumentParser) -> argparse.Namespace:
     """Fill unset sizes from the defaults (or the quick ones) and check them."""
-    base = QUICK if args.quick else DEFAULTS
-    for key, value in base.items():
-        if getattr(args, key) is None:
-            setattr(args, key, id_list(key)(value) if key == "dims" else value)
+    fill_defaults(args, QUICK if args.quick else DEFAULTS)
     for key in ("evals", "repeats", "memory_dim", "memory_iterations", "diagonal_dim",
                 "diagonal_repeats"):
         if getattr(args, key) < 1:
