@@ -16,14 +16,15 @@
 # (nvidia-smi, versions), install.txt, pytest_gpu.txt, example.txt, benchmark.txt and
 # RESULTS.md (benchmarks/RESULTS.md with the "## GPU backend" section written by this
 # run: copy it over benchmarks/RESULTS.md, or that section of it, to record the run).
-# Sized for about 10 minutes on an H200 (the CPU column of the benchmark is most of it).
+# Sized to end within 10 minutes (one device command): tests 200 s, example 90 s and
+# benchmark 270 s at most (the CPU column of the benchmark is most of it).
 
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-${OUT:-gpu-run}}"
 mkdir -p "$out"
 py="${PYTHON:-python3}"
-export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+export PYTHONUNBUFFERED=1 MPLBACKEND=Agg XLA_PYTHON_CLIENT_PREALLOCATE=false
 summary="$out/summary.txt"
 : >"$summary"
 
@@ -53,20 +54,20 @@ install_relax() {
     "$py" -m pip install --no-deps --no-build-isolation --no-index . \
         || { echo "relax not installed: using PYTHONPATH=$PWD"; return 2; }
 }
-install_relax >"$out/install.txt" 2>&1
+install_relax >"$out/install.txt" 2>&1 </dev/null
 status=$?
 echo "install: exit $status ($out/install.txt)" | tee -a "$summary"
 [ $status -eq 2 ] && export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 "$py" -c "import cupy; d = cupy.cuda.runtime.getDeviceProperties(0); print('cupy', cupy.__version__, d['name'])" \
     >>"$out/device.txt" 2>&1 || echo "cupy: not usable (see device.txt)" | tee -a "$summary"
 
-step tests "$out/pytest_gpu.txt" 300 "$py" -m pytest -p no:cacheprovider -rs \
+step tests "$out/pytest_gpu.txt" 200 "$py" -m pytest -p no:cacheprovider -rs \
     tests/test_gpu.py tests/test_gpu_source.py
 grep -E "passed|failed|skipped|error" "$out/pytest_gpu.txt" | tail -1 | tee -a "$summary"
 
-step example "$out/example.txt" 120 "$py" examples/gpu_dlpack.py
+step example "$out/example.txt" 90 "$py" examples/gpu_dlpack.py
 
 cp benchmarks/RESULTS.md "$out/RESULTS.md"
-step benchmark "$out/benchmark.txt" 420 "$py" benchmarks/gpu.py --repeats 2 \
+step benchmark "$out/benchmark.txt" 270 "$py" benchmarks/gpu.py --repeats 2 \
     --results "$out/RESULTS.md"
 cat "$summary"

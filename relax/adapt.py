@@ -296,7 +296,7 @@ class Frame:
         self.p_c, self.g_c = self._path(self.p_c, self.g_c, rates.c_c, dx, rates.mu_eff, hsig)
         wz = bk.xp.where(w < 0, w * shrink, w)
         q = self.p_c / self.D
-        decay = rates.c_mu * float(bk.xp.sum(w)) + rates.c_1 * self.g_c
+        decay = rates.c_mu * float(bk.sum(w)) + rates.c_1 * self.g_c
         if self.chart == "theta":
             Y, q = Y @ self.K, self.K @ q
         inc = rates.c_mu * ((Y.T * wz) @ Y) + rates.c_1 * bk.outer(q, q)
@@ -305,11 +305,12 @@ class Frame:
 
     def _diagonal(self, rates, W, wd, shrink, dx, hsig) -> None:
         """D ← D exp(β/2 [c_dμ Σ wd_i (w̃_i² − 1) + c_d1 ((C^{−1/2}p_d/D)² − γ_d)])."""
-        xp = self.bk.xp
+        bk = self.bk
+        xp = bk.xp
         self.p_d, self.g_d = self._path(self.p_d, self.g_d, rates.c_dc, dx, rates.mu_eff, hsig)
         wz = xp.where(wd < 0, wd * shrink, wd)
         q = self.inv_sqrt(self.p_d / self.D)
-        delta = rates.c_dmu * (wz @ (W * W) - float(xp.sum(wd))) \
+        delta = rates.c_dmu * (wz @ (W * W) - float(bk.sum(wd))) \
             + rates.c_d1 * (q * q - self.g_d)
         self.D = self.D * xp.exp(0.5 * self.beta * delta)
 

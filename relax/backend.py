@@ -141,6 +141,10 @@ class Backend:
             return np.argsort(a, kind="stable")
         return self.xp.argsort(a) if self.is_cupy else self.xp.argsort(a, stable=True)
 
+    def sum(self, a):
+        """Σ a (numpy's method: less call overhead than ``np.sum``)."""
+        return a.sum() if self.is_numpy or self.is_cupy else self.xp.sum(a)
+
     def pm1(self, cond):
         """+1.0 where ``cond`` holds, −1.0 elsewhere (``where(cond, 1.0, -1.0)``)."""
         if self.is_numpy or self.is_cupy:

@@ -378,7 +378,8 @@ class Optimizer:
         Until it is told, the batch stays pending: asking again returns the same batch (a
         checkpoint taken between ``ask`` and ``tell`` resumes with it, bit for bit).
         """
-        self._place()
+        if not self._placed:
+            self._place()
         s, bk = self.state, self._bk
         if s.pending is None:
             X = s.search.ask(self.popsize, s.rng)
@@ -429,7 +430,8 @@ class Optimizer:
         the rows last and keep them out of every estimate.  A numerical failure of the step
         itself skips the step (the model stays as it was) and is counted.
         """
-        self._place()
+        if not self._placed:
+            self._place()
         s = self.state
         X, fX = self._checked(X, fX)
         try:

@@ -132,7 +132,8 @@ class AdaptiveSearch:
         wd = tied_rank_weights(vd, weights_d)
         if v.size > 1:
             k = min(v.size - 1, int(math.ceil(0.1 + rates.popsize / 4)))
-            s = np.partition(v, (0, k))  # the order statistics 0 and k, as a sort has them
+            # the order statistics 0 and k (a partition for large λ: same values, O(λ))
+            s = np.sort(v) if v.size <= 4096 else np.partition(v, (0, k))
             if s[0] == s[k]:
                 f.sigma *= math.exp(0.2 + rates.c_sigma / rates.d_sigma)  # flat: look further
         decompositions = f.t // rates.eigen_every
