@@ -351,9 +351,9 @@ class FlatSearch:
         rule = self.rule if self.trust is None else replace(self.rule,
                                                             epsilon=self.trust.epsilon)
         if self.blocks is not None:  # natural θ-step along block-shrunk g_η
-            g_eta = metric.solve(g_theta)
             halves = [metric.solve(cov_f_T(2.0 * w * m, T, base))
                       for m in _halves(w.shape[0], bk)]
+            g_eta = 0.5 * (halves[0] + halves[1])  # = Î⁻¹ g_θ: g_θ is linear in w
             d = block_shrunk(g_eta, halves, self._blocks(), metric.apply)
             step = take_step(model, "theta", d, rule, t, metric, theta_max=self.theta_max)
         else:
