@@ -59,8 +59,9 @@ def monte_carlo(
     Trajectory
         ``status="monte-carlo"``, with the exact F = E_ξk[f] at every iterate.
     """
+    margins = {"theta_max": 18.0} if model.domain == "binary" else {}  # as the exact flow
     opt = Optimizer(model, gradient=gradient, param=param, popsize=popsize,
-                    step=Fixed(rho), shaping="centered", seed=seed)
+                    step=Fixed(rho), shaping="centered", seed=seed, **margins)
     models = [model]
     for _ in range(int(iterations)):
         X = opt.ask()
