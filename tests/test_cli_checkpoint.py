@@ -22,6 +22,9 @@ from relax.cli.compare import run_all
 from relax.cli.progress import Counter
 
 RUN = ("run", "rosenbrock", "-n", 6, "--seed", 2, "--maxiter", 150)
+#: A run of several seconds (about 800 iterations until tolx), so that random kills land
+#: inside it: the default Gaussian search finishes RUN in well under a second.
+LONG_RUN = ("run", "sphere", "-n", 60, "--seed", 2, "--maxiter", 3000, "--target", -1)
 KEYS = ("fun", "x", "nfev", "nit", "success", "message", "nfailed", "seed")
 
 
@@ -86,14 +89,22 @@ def test_sigkill_during_a_checkpoint_write_then_resume(reference, tmp_path, name
     assert_same_run(reference, tmp_path, ckpt)
 
 
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory):
+    """The uninterrupted :data:`LONG_RUN`: its JSON and its history CSV."""
+    path = tmp_path_factory.mktemp("ref") / "h.csv"
+    out = json.loads(invoke(*LONG_RUN, "--json", "--history", path).stdout)
+    return out, rows(path)
+
+
 @pytest.mark.slow
-def test_sigkill_at_random_points_then_resume(reference, tmp_path):
+def test_sigkill_at_random_points_then_resume(long_reference, tmp_path):
     rng = np.random.default_rng(0)
     ckpt = tmp_path / "run.ckpt"
     kills = 0
     while kills < 4:
-        args = (*RUN, "--checkpoint", ckpt, "--checkpoint-every", 1) if not ckpt.exists() \
-            else ("run", "--resume", ckpt)
+        args = (*LONG_RUN, "--checkpoint", ckpt, "--checkpoint-every", 1) \
+            if not ckpt.exists() else ("run", "--resume", ckpt)
         proc = start(*args, "-q")
         time.sleep(rng.uniform(0.3, 3.0))
         if proc.poll() is not None:
@@ -102,7 +113,7 @@ def test_sigkill_at_random_points_then_resume(reference, tmp_path):
         proc.communicate(timeout=60)
         kills += 1
     assert kills >= 2
-    assert_same_run(reference, tmp_path, ckpt)
+    assert_same_run(long_reference, tmp_path, ckpt)
 
 
 def wait_for(path, proc, seconds=120):
