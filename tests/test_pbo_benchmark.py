@@ -219,8 +219,8 @@ def test_quick_run_end_to_end(tmp_path):
     text = results.read_text()
     assert "## Other\n\nkept\n" in text and text.count(pbo.SECTION) == 1
     runs = json.loads(raw.read_text())["runs"]
-    # 3 problems x 8 methods (relax Ising on the torus and the spin glass only) x 2 seeds
-    assert len(runs) == (3 * 8 + 2) * 2
+    # 3 problems x 9 methods (relax Ising on the torus and the spin glass only) x 2 seeds
+    assert len(runs) == (3 * 9 + 2) * 2
     for r in runs:
         assert r["nfev"] <= 500 and (r["hit"] is None or r["hit"] == r["nfev"])
     assert all(r["end"] == "target" for r in runs
