@@ -2,7 +2,7 @@
 
 Issue 14 asks for one iteration of the Ising model on a 16 × 16 torus (n = 256) within
 50 ms.  The script times ``opt.ask()`` and ``opt.tell(X, fX)`` of an ``Optimizer`` on the
-ferromagnetic torus (the model on the problem's own graph: k = 768 statistics, λ = 615
+ferromagnetic torus (the model on the problem's own graph: k = 768 statistics, λ = 384
 samples, 20 sweeps with one Swendsen–Wang update, the shrunk Fisher solved once) and, for
 scale, of the independence model at n = 256.  Each model first runs ``--warmup``
 iterations (numba compiles, the chains anneal), then ``--iterations`` timed ones; the

@@ -240,7 +240,9 @@ class Frame:
     def sample(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(X, Y, Z): y_i = C^{1/2} z_i and x_i = m + σD ⊙ y_i."""
         Y = Z if self.sqrt_C is None else Z @ self.sqrt_C
-        return self.mean + self.scale() * Y, Y, Z
+        X = self.scale() * Y
+        X += self.mean
+        return X, Y, Z
 
     def whiten(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(Y, W): y_i = (x_i − m)/(σD), w_i = C^{−1/2} y_i."""
@@ -299,9 +301,11 @@ class Frame:
         decay = rates.c_mu * float(bk.sum(w)) + rates.c_1 * self.g_c
         if self.chart == "theta":
             Y, q = Y @ self.K, self.K @ q
-        inc = rates.c_mu * ((Y.T * wz) @ Y) + rates.c_1 * bk.outer(q, q)
         sign = 1.0 if self.chart == "eta" else -1.0
-        self.K = (1.0 - sign * decay) * self.K + sign * inc
+        K = (1.0 - sign * decay) * self.K  # a new array: K_last keeps the decomposed K
+        K += (Y.T * ((sign * rates.c_mu) * wz)) @ Y
+        K += bk.outer((sign * rates.c_1) * q, q)
+        self.K = K
 
     def _diagonal(self, rates, W, wd, shrink, dx, hsig) -> None:
         """D ← D exp(β/2 [c_dμ Σ wd_i (w̃_i² − 1) + c_d1 ((C^{−1/2}p_d/D)² − γ_d)])."""

@@ -162,11 +162,11 @@ class Backend:
 
     def rows(self, a, keep: np.ndarray):
         """The rows of ``a`` where the host boolean mask ``keep`` holds (``a`` itself,
-        uncopied, when it holds everywhere on a device)."""
-        if self.is_numpy:
-            return a[keep]
+        uncopied, when it holds everywhere: callers only read the rows)."""
         if bool(np.all(keep)):
             return a
+        if self.is_numpy:
+            return a[keep]
         return a[self.xp.asarray(keep)]
 
     # ----------------------------------------------------------------- random
@@ -191,6 +191,12 @@ class Backend:
         return self.xp.random.default_rng(self.xp.random.Philox4x3210(seed))
 
     # ------------------------------------------------------- missing from the API
+    def concat(self, arrays, axis: int = 0):
+        """The arrays joined along ``axis`` (the standard's ``concat``; cupy names it
+        ``concatenate``)."""
+        join = getattr(self.xp, "concat", None) or self.xp.concatenate
+        return join(arrays, axis=axis)
+
     def rowdot(self, A, B):
         """(Σ_j A_ij B_ij)_i."""
         if self.is_numpy or self.is_cupy:

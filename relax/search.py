@@ -103,13 +103,19 @@ class AdaptiveSearch:
         return cached
 
     def ask(self, popsize: int, rng: np.random.Generator) -> np.ndarray:
+        """λ points x_i = m + σD ⊙ C^{1/2} z_i; mirrored, rows λ/2..λ−1 take −z of rows
+        0..λ/2−1, so only ⌈λ/2⌉ vectors are drawn.  The caller must not change X in place
+        (:meth:`Optimizer.ask` hands out copies): :meth:`tell` recognises it unchanged."""
         bk = self.frame.bk
-        Z = bk.normal(rng, (popsize, self.rates.n))
-        if self.mirrored:
+        n = self.rates.n
+        if self.mirrored and popsize > 1:
             half = popsize // 2
-            Z[half : 2 * half, ...] = -Z[:half, ...]
+            Z0 = bk.normal(rng, (popsize - half, n))
+            Z = bk.concat((Z0[:half, ...], -Z0[:half, ...], Z0[half:, ...]))
+        else:
+            Z = bk.normal(rng, (popsize, n))
         X, Y, W = self.frame.sample(Z)
-        self._asked = (X.copy() if bk.is_numpy else X, Y, W)
+        self._asked = (X, Y, W)
         return X
 
     def _frame_rows(self, X, valid) -> tuple[np.ndarray, np.ndarray]:
@@ -151,9 +157,15 @@ class AdaptiveSearch:
         D = to_numpy(f.D)
         if not f.full:
             return np.sort(D)
-        # D C D = (D B diag(axes))(D B diag(axes))ᵀ at the decomposition just made
-        return np.sort(np.linalg.svd(D[:, None] * to_numpy(f.B) * to_numpy(f.axes),
-                                     compute_uv=False))
+        # eigenvalues of D C D at the decomposition just made (K = C in chart η, C⁻¹ in θ);
+        # eigenvalues only, about half the cost of the singular values of D B diag(axes)
+        DD = np.outer(D, D)
+        K = to_numpy(f.K)
+        if f.chart == "eta":
+            values = np.linalg.eigvalsh(K * DD)
+        else:
+            values = 1.0 / np.linalg.eigvalsh(K / DD)
+        return np.sort(np.sqrt(np.maximum(values, 0.0)))
 
     def spread(self, X) -> float:
         xp = self.frame.bk.xp
