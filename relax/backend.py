@@ -191,12 +191,6 @@ class Backend:
         return self.xp.random.default_rng(self.xp.random.Philox4x3210(seed))
 
     # ------------------------------------------------------- missing from the API
-    def concat(self, arrays, axis: int = 0):
-        """The arrays joined along ``axis`` (the standard's ``concat``; cupy names it
-        ``concatenate``)."""
-        join = getattr(self.xp, "concat", None) or self.xp.concatenate
-        return join(arrays, axis=axis)
-
     def rowdot(self, A, B):
         """(Σ_j A_ij B_ij)_i."""
         if self.is_numpy or self.is_cupy:
