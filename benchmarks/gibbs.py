@@ -37,6 +37,9 @@ import numpy as np
 
 from relax import clusters, gibbs, graphs
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import machine as common_machine  # noqa: E402
+
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Gibbs sampler"
 
@@ -184,15 +187,8 @@ def cluster_table(rows: list[dict]) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, nproc = {os.cpu_count()}, numba {numba.__version__} "
+    """The CPU (as :func:`_common.machine` names it), numba and its threading layer."""
+    return (f"{common_machine()}, numba {numba.__version__} "
             f"({numba.threading_layer()} threading layer), numpy {np.__version__}, "
             f"Python {platform.python_version()}")
 
