@@ -118,7 +118,7 @@ def _axes_panel(ax, h) -> None:
     for i in range(n):
         ax.plot(nfev, ratios[:, i], color=_coordinate_colour(i, n), lw=1.0)
     ax.set_yscale("log")
-    ax.set_title(f"principal axis ratios √λ_i/√λ_min (max {ratios[-1].max():.3g})")
+    ax.set_title(f"principal axis ratios √λ_i/√λ_min (last: {ratios[-1].max():.3g})")
 
 
 def _mean_panel(ax, h) -> None:
