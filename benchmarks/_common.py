@@ -8,7 +8,8 @@
 - :func:`parse_ids` reads ``1,3,5-8`` lists; :func:`limit_threads` pins BLAS to one thread.
 
 The scripts import this module as ``_common`` (``python benchmarks/x.py`` puts this folder
-on ``sys.path``).
+on ``sys.path``), before relax: importing it puts the checkout's root first on ``sys.path``,
+so that a script measures the relax of its own checkout, not an older installed copy.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if (ROOT / "relax" / "__init__.py").is_file() and sys.path[:1] != [str(ROOT)]:
+    sys.path.insert(0, str(ROOT))
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

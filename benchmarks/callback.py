@@ -18,6 +18,7 @@ import argparse
 import statistics
 import time
 
+import _common  # noqa: F401  (the checkout's relax first on sys.path)
 import numpy as np
 
 import relax

@@ -35,10 +35,10 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from relax import clusters, gibbs, graphs
-
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import machine as common_machine  # noqa: E402
+from _common import machine as common_machine  # noqa: E402  (puts the checkout's relax first)
+
+from relax import clusters, gibbs, graphs  # noqa: E402
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Gibbs sampler"

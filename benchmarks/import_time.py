@@ -24,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 COMMANDS = {
     "python -c pass": "pass",
@@ -32,11 +33,12 @@ COMMANDS = {
 }
 HEAVY = ("numba", "llvmlite", "scipy.integrate", "matplotlib", "relax.flows", "relax.plot")
 TARGET = 2.0
+ROOT = Path(__file__).resolve().parent.parent  # the children run here: the checkout's relax
 
 
 def cpu_seconds(code: str) -> float:
     """User + system CPU time of ``python -c code`` in a fresh interpreter."""
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, cwd=ROOT)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
@@ -49,7 +51,7 @@ def loaded_by_relax() -> list[str]:
     code = ("import sys, relax; "
             f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.split()
+                          check=True, cwd=ROOT).stdout.split()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,6 +39,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import _common  # noqa: F401  (the checkout's relax first on sys.path)
 import numpy as np
 import scipy
 from scipy.optimize import Bounds, LinearConstraint, milp
