@@ -48,10 +48,21 @@ def test_default_adaptive_search_reaches_1e_8_in_10_d(f, cls):
 
 
 def test_defaults_just_work_on_rosenbrock():
-    r = relax.minimize(rosenbrock, Gaussian(np.zeros(10), 0.5**2), target=1e-8, seed=0,
-                       vectorized=True)
-    assert r.fun < 1e-8 and r.nfev <= 2 * 10**4, r.message
-    np.testing.assert_allclose(r.x, np.ones(10), atol=1e-3)
+    """10-d Rosenbrock has a local minimum near x = (−1, 1, …, 1), f ≈ 3.9866, where CMA-ES
+    also ends now and then from x0 = 0: at least 9 of 10 seeds reach the global minimum
+    within 2·10⁴ evaluations (19 of seeds 0–19 did), and a run that does not ends at that
+    local minimum, not anywhere else."""
+    solved = 0
+    for seed in range(10):
+        r = relax.minimize(rosenbrock, Gaussian(np.zeros(10), 0.5**2), target=1e-8,
+                           seed=seed, vectorized=True)
+        if r.fun < 1e-8:
+            assert r.nfev <= 2 * 10**4, r.message
+            np.testing.assert_allclose(r.x, np.ones(10), atol=1e-3)
+            solved += 1
+        else:
+            assert abs(r.fun - 3.98658) < 1e-3 and r.x[0] < -0.9, r.message
+    assert solved >= 9
 
 
 def test_plain_steps_default_to_theta_and_adaptive_to_eta():
