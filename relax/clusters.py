@@ -131,13 +131,7 @@ def cluster_edges(model: Couplings) -> ClusterEdges:
 
 def _checked(chains: GibbsChains, model: Couplings) -> None:
     _require_pairwise(model)
-    if chains.n != model.plan.n:
-        raise ValueError(f"chains have n={chains.n}, the model has n={model.plan.n}")
-    x, keys = chains.spins, chains.chain_keys
-    if (x.dtype != np.int8 or not x.flags.c_contiguous or keys.dtype != np.uint32
-            or keys.shape != (x.shape[1],)):
-        raise ValueError("chains.spins must be a C-contiguous int8 (n, C) array and"
-                         " chains.chain_keys a uint32 (C,) array (see gibbs.new_chains)")
+    gibbs.check_chains(chains, model.plan.n)
 
 
 def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *, inplace: bool = False,

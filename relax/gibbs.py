@@ -204,6 +204,16 @@ def new_chains(n: int, n_chains: int, rng: np.random.Generator) -> GibbsChains:
 SPLITS = ("auto", "chains", "sites")
 
 
+def check_chains(chains: GibbsChains, n: int) -> None:
+    """A clear ValueError unless ``chains`` hold n sites in the kernels' layout."""
+    if chains.n != n:
+        raise ValueError(f"chains have n={chains.n}, the model has n={n}")
+    x, keys = chains.spins, chains.chain_keys
+    if (x.dtype != np.int8 or not x.flags.c_contiguous or keys.dtype != np.uint32
+            or keys.shape != (x.shape[1],)):
+        raise ValueError("chains.spins must be a C-contiguous int8 (n, C) array and"
+                         " chains.chain_keys a uint32 (C,) array (see gibbs.new_chains)")
+
 def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *, inplace: bool = False,
           split: str = "auto") -> GibbsChains:
     """Chains after ``sweeps`` further colour-class sweeps.
@@ -227,13 +237,8 @@ def sweep(chains: GibbsChains, model: Couplings, sweeps: int = 1, *, inplace: bo
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}; got {split!r}")
     plan = model.plan
-    if chains.n != plan.n:
-        raise ValueError(f"chains have n={chains.n}, the model has n={plan.n}")
+    check_chains(chains, plan.n)
     x, keys = chains.spins, chains.chain_keys
-    if (x.dtype != np.int8 or not x.flags.c_contiguous or keys.dtype != np.uint32
-            or keys.shape != (x.shape[1],)):
-        raise ValueError("chains.spins must be a C-contiguous int8 (n, C) array and"
-                         " chains.chain_keys a uint32 (C,) array (see new_chains)")
     x = x if inplace else x.copy()
     k = kernels()
     threads = k.num_threads()

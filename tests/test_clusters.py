@@ -18,40 +18,17 @@ from dataclasses import replace
 import numba
 import numpy as np
 import pytest
+from test_gibbs import DELTA, empirical, state_index, tv, tv_tolerance
+from test_gibbs import exact_p as exact_ising_p
 
 from relax import clusters, gibbs, graphs
 from relax.enumeration import all_points
-
-DELTA = 1e-6
 
 
 # ----------------------------------------------------------------------- helpers
 def exact_p(n, edges, h, J):
     """p(x) ∝ exp(h·x + Σ_t J_t x_i x_j) over all_points(n), directly."""
-    X = all_points(n)
-    logit = X @ h
-    for (i, j), Jt in zip(edges, J, strict=True):
-        logit += Jt * X[:, i] * X[:, j]
-    p = np.exp(logit - logit.max())
-    return p / p.sum()
-
-
-def state_index(X):
-    """Row index in all_points order: bit i set where x_i = −1 (X is (N, n))."""
-    X = np.asarray(X)
-    return ((X < 0).astype(np.int64) << np.arange(X.shape[1])).sum(axis=1)
-
-
-def empirical(X, n):
-    return np.bincount(state_index(X), minlength=2**n) / X.shape[0]
-
-
-def tv(p, q):
-    return 0.5 * np.abs(p - q).sum()
-
-
-def tv_tolerance(p, size, delta=DELTA):
-    return 0.5 * np.sum(np.sqrt(p * (1 - p) / size)) + np.sqrt(np.log(1 / delta) / (2 * size))
+    return exact_ising_p(n, edges, np.concatenate([h, J]))
 
 
 def model_of(g, h, J):
