@@ -192,6 +192,18 @@ def name_list(name: str, allowed: Iterable[str]) -> Callable[[str], list[str]]:
     return parse
 
 
+def ask_tell_seconds(opt, f: Callable) -> tuple[float, float, int]:
+    """One iteration of an ask/tell optimizer: (seconds in ask, seconds in tell, batch
+    size), the time of f excluded."""
+    t0 = time.perf_counter()
+    X = opt.ask()
+    t1 = time.perf_counter()
+    fX = f(X)
+    t2 = time.perf_counter()
+    opt.tell(X, fX)
+    return t1 - t0, time.perf_counter() - t2, len(fX)
+
+
 def limit_threads(threads: int = 1) -> None:
     """Pin BLAS/OpenMP pools to ``threads`` threads (default one: tiny matrices are
     slower on more, and bbob.py parallelizes over runs, not inside them)."""

@@ -19,12 +19,17 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import limit_threads, provenance, results_path, write_section  # noqa: E402
+from _common import (  # noqa: E402
+    ask_tell_seconds,
+    limit_threads,
+    provenance,
+    results_path,
+    write_section,
+)
 
 SECTION = "## One iteration of the binary models"
 TARGET_MS = 50.0
@@ -34,16 +39,10 @@ def timed_iterations(opt, f, warmup: int, iterations: int) -> tuple[list[float],
     """Wall times of ask+tell (ms), and of ask alone (the sampling), per timed iteration."""
     total, asks = [], []
     for i in range(warmup + iterations):
-        t0 = time.perf_counter()
-        X = opt.ask()
-        t1 = time.perf_counter()
-        fX = f(X)
-        t2 = time.perf_counter()
-        opt.tell(X, fX)
-        t3 = time.perf_counter()
+        ask, tell, _ = ask_tell_seconds(opt, f)
         if i >= warmup:
-            total.append(1e3 * ((t1 - t0) + (t3 - t2)))
-            asks.append(1e3 * (t1 - t0))
+            total.append(1e3 * (ask + tell))
+            asks.append(1e3 * ask)
     return total, asks
 
 

@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 from _common import (
+    ask_tell_seconds,
     blas_info,
     fill_defaults,
     fmt_ratio,
@@ -120,14 +121,9 @@ def us_per_eval(opt, evals: int) -> float:
     opt.tell(X, sphere(X))
     spent, done = 0.0, 0
     while done < evals:
-        t0 = time.perf_counter()
-        X = opt.ask()
-        t1 = time.perf_counter()
-        fX = sphere(X)
-        t2 = time.perf_counter()
-        opt.tell(X, fX)
-        spent += (t1 - t0) + (time.perf_counter() - t2)
-        done += len(fX)
+        ask, tell, size = ask_tell_seconds(opt, sphere)
+        spent += ask + tell
+        done += size
     return 1e6 * spent / done
 
 
@@ -173,13 +169,8 @@ def diagonal_vs_draw(dim: int, repeats: int, seed: int) -> tuple[int, list[float
     mu, sigma = np.full(dim, X0), np.full(dim, SIGMA0)
     step, draw = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        X = opt.ask()
-        t1 = time.perf_counter()
-        fX = sphere(X)
-        t2 = time.perf_counter()
-        opt.tell(X, fX)
-        step.append(t1 - t0 + time.perf_counter() - t2)
+        ask, tell, _ = ask_tell_seconds(opt, sphere)
+        step.append(ask + tell)
         t0 = time.perf_counter()
         _ = mu + sigma * rng.standard_normal((lam, dim))
         draw.append(time.perf_counter() - t0)
